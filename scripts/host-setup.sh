@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# System packages the lab and the test suite need on the Debian 12 development/CI machine (root).
+# Idempotent: installs only what is missing.
+set -euo pipefail
+need=()
+for pkg in podman runc debootstrap uidmap slirp4netns python3-venv make git openssh-client \
+           nfs-ganesha nfs-ganesha-vfs libnfs-utils iproute2; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "host-setup: missing packages: ${need[*]}; run as root or: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  echo "host-setup: installed ${need[*]}"
+fi
+# The distribution's ganesha service is not used: the lab runs ganesha inside a node container.
+systemctl disable --now nfs-ganesha >/dev/null 2>&1 || true

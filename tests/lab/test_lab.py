@@ -1,0 +1,107 @@
+"""The local lab: up, smoke (twice: the rerun changes nothing), down leaving nothing behind; and the bad inputs
+(missing podman, a taken port, a failure half-way) fail with a clear message and leave no container behind."""
+
+import json
+import socket
+import subprocess
+
+import pytest
+import yaml
+
+from ..conftest import ROOT, VENV_BIN, run_logged, tail
+
+pytestmark = pytest.mark.lab
+LAB = [str(VENV_BIN / 'python'), str(ROOT / 'scripts' / 'lab.py')]
+
+
+def _labelled(kind, name):
+    cmd = ['podman', kind, 'ls', '-a'] if kind == 'container' else ['podman', 'network', 'ls']
+    out = subprocess.run(cmd + ['--filter', 'label=mediacluster.lab=' + name, '--format', '{{.Names}}'
+                                if kind == 'container' else '{{.Name}}'], capture_output=True, text=True).stdout
+    return out.split()
+
+
+def _recap(output):
+    """host -> changed count, from the PLAY RECAP of an ansible-playbook run."""
+    return {m[0]: int(m[1]) for m in
+            (line.split()[0::3][:1] + [line.split('changed=')[1].split()[0]]
+             for line in output.splitlines() if ' changed=' in line and ' ok=' in line)}
+
+
+@pytest.fixture
+def scratch_inventory(tmp_path):
+    """A one-node lab of its own (own name, subnet, ports, state dir) so a developer's lab is never touched."""
+    def make(nodes=1, kube_port=None, extra_args=None):
+        inv = tmp_path / 'inventory'
+        (inv / 'group_vars').mkdir(parents=True)
+        hosts = {'labtest-{0}'.format(i): {'ansible_host': '10.79.0.{0}'.format(10 + i)} for i in range(nodes)}
+        if extra_args:
+            hosts['labtest-{0}'.format(nodes - 1)]['lab_podman_args'] = extra_args
+        (inv / 'hosts.yml').write_text(yaml.safe_dump({'all': {'children': {'lab_nodes': {'hosts': hosts}}}}))
+        (inv / 'group_vars' / 'all.yml').write_text(yaml.safe_dump({
+            'lab_name': 'labtest', 'lab_network': 'mclabtest', 'lab_subnet': '10.79.0.0/24',
+            'lab_pve_port': 18906, 'lab_kube_port': kube_port or 18943}))
+        return inv
+    yield make
+    subprocess.run(LAB + ['down', '-i', str(tmp_path / 'inventory')], capture_output=True,
+                   env={'MEDIACLUSTER_LAB_DIR': str(tmp_path / 'state'), 'PATH': '/usr/bin:/bin:/usr/sbin:/sbin'})
+
+
+def test_lab_up_smoke_rerun_down():
+    was_up = subprocess.run(LAB + ['status'], capture_output=True).returncode == 0
+    code, output = run_logged('lab-up', LAB + ['up'])
+    assert code == 0, tail(output)
+    try:
+        playbook = [str(VENV_BIN / 'ansible-playbook'), '-i', 'inventory/lab', 'playbooks/smoke.yml']
+        code, first = run_logged('lab-smoke-1', playbook)
+        assert code == 0, tail(first)
+        hosts = json.loads(subprocess.run([str(VENV_BIN / 'ansible-inventory'), '-i', 'inventory/lab', '--list'],
+                                          capture_output=True, text=True, cwd=ROOT).stdout)['lab_nodes']['hosts']
+        recap = _recap(first)
+        assert set(hosts) <= set(recap), 'smoke did not reach every lab node: {0}'.format(sorted(set(hosts) -
+                                                                                                   set(recap)))
+        assert 'Proxmox VE: nodes' in first and 'marker ConfigMap read back' in first
+        code, second = run_logged('lab-smoke-2', playbook)
+        assert code == 0, tail(second)
+        assert set(_recap(second).values()) == {0}, 'the smoke rerun changed something:\n' + tail(second, 20)
+    finally:
+        if not was_up:
+            code, output = run_logged('lab-down', LAB + ['down'])
+            assert code == 0, tail(output)
+    if not was_up:
+        assert _labelled('container', 'lab') == [] and _labelled('network', 'lab') == []
+        assert not (ROOT / '.lab').exists()
+        for port in (8006, 16443):
+            with socket.socket() as sock:
+                assert sock.connect_ex(('127.0.0.1', port)) != 0, 'port {0} still answers after down'.format(port)
+
+
+def test_missing_podman_is_named(scratch_inventory, tmp_path):
+    inv = scratch_inventory()
+    result = subprocess.run(LAB + ['up', '-i', str(inv)], capture_output=True, text=True,
+                            env={'PATH': str(tmp_path / 'empty-bin'), 'MEDIACLUSTER_LAB_DIR': str(tmp_path / 's')})
+    assert result.returncode == 1
+    assert 'podman' in result.stderr and 'make host-setup' in result.stderr
+    assert _labelled('container', 'labtest') == []
+
+
+def test_taken_port_is_named_before_anything_starts(scratch_inventory, tmp_path):
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        sock.listen(1)
+        port = sock.getsockname()[1]
+        inv = scratch_inventory(kube_port=port)
+        code, output = run_logged('lab-port-taken', LAB + ['up', '-i', str(inv)],
+                                  MEDIACLUSTER_LAB_DIR=str(tmp_path / 'state'))
+    assert code == 1
+    assert 'port {0} on 127.0.0.1 (for the kube emulator) is taken'.format(port) in output
+    assert _labelled('container', 'labtest') == [] and _labelled('network', 'labtest') == []
+
+
+def test_failure_half_way_leaves_nothing(scratch_inventory, tmp_path):
+    inv = scratch_inventory(nodes=2, extra_args=['--no-such-podman-flag'])
+    code, output = run_logged('lab-half-way', LAB + ['up', '-i', str(inv)],
+                              MEDIACLUSTER_LAB_DIR=str(tmp_path / 'state'))
+    assert code == 1
+    assert 'up failed; tearing down' in output and 'removed containers: labtest-0' in output
+    assert _labelled('container', 'labtest') == [] and _labelled('network', 'labtest') == []

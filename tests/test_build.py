@@ -1,0 +1,84 @@
+"""The collection builds, ships no tests/venvs/caches, installs, and ansible-doc renders its modules and roles."""
+
+import pathlib
+import tarfile
+
+import pytest
+import yaml
+
+from .conftest import ROOT, VENV_BIN, run_logged, tail
+
+pytestmark = pytest.mark.build
+
+FORBIDDEN = ('tests/', '.venv/', '.lab/', '.cache/', '.collections/', 'molecule/', '.git/', 'scripts/', '.ci/',
+             '__pycache__', '.pytest_cache', 'bench/')
+MODULES = sorted(p.stem for p in (ROOT / 'plugins' / 'modules').glob('*.py') if p.stem != '__init__')
+ROLES = sorted(p.parent.parent.name for p in (ROOT / 'roles').glob('*/meta/argument_specs.yml'))
+
+
+@pytest.fixture(scope='module')
+def installed(tmp_path_factory):
+    out = tmp_path_factory.mktemp('build')
+    code, output = run_logged('build', [str(VENV_BIN / 'ansible-galaxy'), 'collection', 'build', '--force',
+                                        '--output-path', str(out), str(ROOT)])
+    assert code == 0, tail(output)
+    tarballs = list(out.glob('homelab-mediacluster-*.tar.gz'))
+    assert len(tarballs) == 1, 'expected one tarball, found {0}'.format(tarballs)
+    dest = tmp_path_factory.mktemp('collections')
+    code, output = run_logged('install', [str(VENV_BIN / 'ansible-galaxy'), 'collection', 'install', '--offline',
+                                          '--no-deps', '--force', '-p', str(dest), str(tarballs[0])])
+    assert code == 0, tail(output)
+    return tarballs[0], dest
+
+
+def test_tarball_ships_no_tests_or_caches(installed):
+    tarball, _ = installed
+    with tarfile.open(tarball) as archive:
+        names = archive.getnames()
+    leaked = sorted(n for n in names if any(bad in n + '/' for bad in FORBIDDEN))
+    assert not leaked, 'the build ships files it must not: {0}'.format(leaked[:20])
+    assert 'galaxy.yml' not in names and 'MANIFEST.json' in names
+    version = yaml.safe_load((ROOT / 'galaxy.yml').read_text())['version']
+    assert tarball.name == 'homelab-mediacluster-{0}.tar.gz'.format(version)
+
+
+def test_installed_collection_has_runtime_metadata(installed):
+    _, dest = installed
+    runtime = yaml.safe_load((dest / 'ansible_collections' / 'homelab' / 'mediacluster' / 'meta' /
+                              'runtime.yml').read_text())
+    assert 'proxmox' in runtime['action_groups']
+    installed_modules = sorted(p.stem for p in (dest / 'ansible_collections' / 'homelab' / 'mediacluster' /
+                                                'plugins' / 'modules').glob('*.py'))
+    assert installed_modules == MODULES
+
+
+@pytest.mark.parametrize('module', MODULES)
+def test_ansible_doc_renders_module(installed, module):
+    _, dest = installed
+    code, output = run_logged('doc-' + module, [str(VENV_BIN / 'ansible-doc'), 'homelab.mediacluster.' + module],
+                              ANSIBLE_COLLECTIONS_PATH=str(dest))
+    assert code == 0, tail(output)
+    assert 'homelab.mediacluster.' + module in output and 'OPTIONS' in output and 'EXAMPLES' in output
+
+
+@pytest.mark.parametrize('role', ROLES)
+def test_ansible_doc_renders_role(installed, role):
+    _, dest = installed
+    code, output = run_logged('doc-role-' + role, [str(VENV_BIN / 'ansible-doc'), '-t', 'role',
+                                                   'homelab.mediacluster.' + role],
+                              ANSIBLE_COLLECTIONS_PATH=str(dest))
+    assert code == 0, tail(output)
+    assert 'ENTRY POINT: *main*' in output and 'Options' in output
+
+
+def test_every_module_is_in_the_proxmox_group_or_not_a_proxmox_module():
+    runtime = yaml.safe_load((ROOT / 'meta' / 'runtime.yml').read_text())
+    group = set(runtime['action_groups']['proxmox'])
+    proxmox_modules = {m for m in MODULES if m.startswith('proxmox_')}
+    assert proxmox_modules == group, 'meta/runtime.yml action_groups.proxmox must list exactly {0}'.format(
+        sorted(proxmox_modules))
+
+
+def test_modules_and_roles_are_found():
+    assert ROLES, 'no role has meta/argument_specs.yml'
+    assert pathlib.Path(ROOT / 'galaxy.yml').exists()
