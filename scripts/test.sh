@@ -10,7 +10,7 @@ cd "$root"
 t0=$(date +%s)
 bash scripts/host-setup.sh
 bash scripts/venv.sh
-export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg"
+export PATH="$root/.venv/bin:$PATH" ANSIBLE_CONFIG="$root/ansible.cfg" ANSIBLE_HOME="$root/.ansible"
 case "${1:-all}" in
   lint)   shift; set -- -m lint "$@" ;;
   pytest) shift; set -- -m "not molecule and not lab" "$@" ;;
