@@ -19,13 +19,13 @@ from ansible.module_utils.basic import env_fallback, missing_required_lib
 
 try:
     import proxmoxer
-    from proxmoxer.core import ResourceException
+    from proxmoxer.core import AuthenticationError, ResourceException
     HAS_PROXMOXER = True
     PROXMOXER_ERROR = None
 except ImportError:  # pragma: no cover - exercised only without the library
     HAS_PROXMOXER = False
     PROXMOXER_ERROR = traceback.format_exc()
-    ResourceException = Exception
+    ResourceException = AuthenticationError = Exception
 
 ROOT_USER = 'root@pam'
 SIZE_UNITS = {'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3, 'T': 1024 ** 4}
@@ -180,13 +180,13 @@ class ProxmoxClient(object):
                                'api_token_secret (PROXMOX_TOKEN_ID, PROXMOX_TOKEN_SECRET).')
         try:
             self.api = proxmoxer.ProxmoxAPI(host, **kwargs)
-        except ResourceException as exc:
+        except (ResourceException, AuthenticationError) as exc:
             raise ProxmoxError('cannot log in to Proxmox VE at {0}:{1} as {2}: {3}; check api_user and the '
                                'password or token.'.format(host, params['api_port'], self.auth_id,
-                                                           describe(exc)))
+                                                           describe(exc))) from None
         except Exception as exc:  # noqa: BLE001 - requests/ssl errors of every kind
             raise ProxmoxError('cannot reach Proxmox VE at https://{0}:{1}: {2}; check api_host, api_port and '
-                               'validate_certs/ca_path.'.format(host, params['api_port'], exc))
+                               'validate_certs/ca_path.'.format(host, params['api_port'], exc)) from None
 
     # ------------------------------------------------------------------- identity
 
@@ -218,9 +218,9 @@ class ProxmoxClient(object):
             return getattr(resource, method.lower())(**params)
         except ResourceException as exc:
             raise ProxmoxError('{0} {1} failed: {2}'.format(method.upper(), path, describe(exc)),
-                               status=getattr(exc, 'status_code', None))
+                               status=getattr(exc, 'status_code', None)) from None
         except Exception as exc:  # noqa: BLE001 - connection errors
-            raise ProxmoxError('{0} {1} failed: {2}'.format(method.upper(), path, exc))
+            raise ProxmoxError('{0} {1} failed: {2}'.format(method.upper(), path, exc)) from None
 
     def get(self, path, **params):
         return self.call('GET', path, **params)

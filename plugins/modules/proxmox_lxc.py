@@ -235,8 +235,17 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.proxmox import (
-    ProxmoxClient, ProxmoxError, join_props, normalise_props, normalise_tags, parse_bool, parse_size,
-    proxmox_argument_spec, run_module, split_props)
+    ProxmoxClient,
+    ProxmoxError,
+    join_props,
+    normalise_props,
+    normalise_tags,
+    parse_bool,
+    parse_size,
+    proxmox_argument_spec,
+    run_module,
+    split_props,
+)
 
 DEV_PATH = re.compile(r'^/dev/[A-Za-z0-9][A-Za-z0-9._+:/-]*$')
 NEW_VOLUME = re.compile(r'^[^:/\s]+:\d+(\.\d+)?$')
@@ -481,8 +490,8 @@ class Container(object):
             have = parse_size(split_props(current.get('rootfs', ''), 'volume').get('size')) or 0
             wanted = p['disk_size'] * 1024 ** 3
             if wanted < have:
-                raise ProxmoxError('{0}: disk_size={1} GiB is smaller than the root disk ({2:g} GiB); PVE can only grow '
-                                   'disks. Set disk_size to at least {2:g}. Nothing was changed.'.format(
+                raise ProxmoxError('{0}: disk_size={1} GiB is smaller than the root disk ({2:g} GiB); PVE can only '
+                                   'grow disks. Set disk_size to at least {2:g}. Nothing was changed.'.format(
                                        self.name, p['disk_size'], have / 1024.0 ** 3))
             if wanted > have:
                 resize = '{0}G'.format(p['disk_size'])

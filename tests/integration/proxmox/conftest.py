@@ -4,8 +4,8 @@ import importlib
 import io
 import json
 import sys
-from urllib.parse import parse_qs
 from contextlib import redirect_stdout
+from urllib.parse import parse_qs
 
 import pytest
 from ansible.module_utils.testing import patch_module_args
@@ -59,18 +59,19 @@ def pve(fakepve):
 
 @pytest.fixture
 def run_module(pve, fakepve_cafile):
-    """run_module(name, token=False, check=False, diff=False, **args) -> ModuleRun."""
+    """run_module(module_name, token=False, check=False, diff=False, **args) -> ModuleRun."""
 
-    def run(name, token=False, check=False, diff=False, **args):
+    def run(module_name, token=False, check=False, diff=False, **args):
         conn = dict(api_host=pve.host, api_port=pve.port, ca_path=fakepve_cafile, api_user='root@pam')
         if token:
             conn.update(api_token_id=TOKEN_ID, api_token_secret=TOKEN_SECRET)
         else:
             conn['api_password'] = ROOT_PASSWORD
         conn.update(args)
+        conn = dict((k, v) for k, v in conn.items() if v is not None)
         conn['_ansible_check_mode'] = check
         conn['_ansible_diff'] = diff
-        module = importlib.import_module('ansible_collections.homelab.mediacluster.plugins.modules.' + name)
+        module = importlib.import_module('ansible_collections.homelab.mediacluster.plugins.modules.' + module_name)
         start = len(pve.requests)
         out = io.StringIO()
         with patch_module_args(conn), redirect_stdout(out):
@@ -80,4 +81,4 @@ def run_module(pve, fakepve_cafile):
     return run
 
 
-__all__ = ['NODE', 'TEMPLATE', 'body_of']
+__all__ = ['NODE', 'TEMPLATE', 'TOKEN_SECRET', 'body_of']

@@ -1,7 +1,11 @@
 """proxmox_lxc against fakepve: create, zero-write rerun, one-field change, check/diff, task errors, root@pam
 and bad inputs with nothing written."""
 
-from .conftest import NODE, TEMPLATE, body_of
+import json
+
+import pytest
+
+from .conftest import NODE, TEMPLATE, TOKEN_SECRET, body_of
 
 GPU = dict(hostname='k3s-w3', vmid=113, node=NODE, ostemplate=TEMPLATE, unprivileged=False, cores=4,
            memory=8192, swap=0, disk_size=40, net={'net0': 'name=eth0,bridge=vmbr0,ip=10.77.0.13/24,gw=10.77.0.1'},
@@ -126,3 +130,37 @@ def test_grow_disk_and_absent(pve, run_module):
     assert gone['changed'] is True and pve.ct(113) is None
     again = run_module('proxmox_lxc', hostname='k3s-w3', vmid=113, state='absent')
     assert again['changed'] is False and again.writes == []
+
+
+def test_failed_start_task_is_not_a_timeout(pve, run_module):
+    run_module('proxmox_lxc', **dict(GPU, state='present'))
+    pve.ct(113).start_error = 'startup for container 113 failed'
+    res = run_module('proxmox_lxc', **GPU)
+    assert res['failed'] is True
+    assert res['msg'].endswith('TASK ERROR: startup for container 113 failed'), res['msg']
+    assert res['task_log'][-1] == 'TASK ERROR: startup for container 113 failed'
+
+
+@pytest.mark.fakepve(time_scale=1.0)
+def test_task_still_running_after_timeout_names_the_upid(pve, run_module):
+    run_module('proxmox_lxc', **dict(GPU, state='present'))
+    pve.ct(113).start_secs = 30
+    res = run_module('proxmox_lxc', task_timeout=1, **GPU)
+    assert res['failed'] and 'is still running after 1s' in res['msg'] and 'UPID:' in res['msg']
+
+
+def test_connection_from_environment(pve, run_module, monkeypatch, fakepve_cafile):
+    monkeypatch.setenv('PROXMOX_HOST', pve.host)
+    monkeypatch.setenv('PROXMOX_PORT', str(pve.port))
+    monkeypatch.setenv('PROXMOX_USER', 'root@pam')
+    monkeypatch.setenv('PROXMOX_TOKEN_ID', 'root@pam!ci')
+    monkeypatch.setenv('PROXMOX_TOKEN_SECRET', TOKEN_SECRET)
+    res = run_module('proxmox_lxc', hostname='envct', vmid=130, node=NODE, ostemplate=TEMPLATE,
+                     api_host=None, api_port=None, api_password=None, api_user=None)
+    assert res['changed'] is True and pve.ct(130) is not None, res.result
+    assert TOKEN_SECRET not in json.dumps(res.result)
+
+
+def test_wrong_password_is_a_clear_error(pve, run_module):
+    res = run_module('proxmox_lxc', hostname='x', api_password='wrong')
+    assert res['failed'] and 'cannot log in to Proxmox VE' in res['msg'] and 'root@pam' in res['msg']
