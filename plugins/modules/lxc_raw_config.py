@@ -16,7 +16,7 @@ description:
     cgroup device rules, mount entries, capabilities) cannot be set through the PVE API.
   - Only the current config is touched, the part before the first C([snapshot]) section; snapshot sections,
     comments, other keys and their order are kept.
-  - Multi-valued keys (O(multi_keys), such as C(lxc.cgroup2.devices.allow) and C(lxc.mount.entry)) are sets: each
+  - Multi-valued keys (O(multi_keys), such as C(lxc.cgroup2.devices.allow) and C(lxc.mount.entry)) are sets; each
     listed value is present once, other values are kept unless O(exclusive=true). Every other key holds one value;
     duplicates of it are collapsed into one line.
   - A container reads these keys only when it starts, so RV(restart_required) is true whenever the file changed.
@@ -75,7 +75,7 @@ EXAMPLES = r'''
       lxc.mount.entry: ["/dev/kmsg dev/kmsg none defaults,bind,create=file"]
   register: raw
 
-- name: GPU on PVE < 8.1 (no devN): DRM char devices and a bind mount of /dev/dri
+- name: GPU on PVE before 8.1 (no devN) - DRM char devices and a bind mount of /dev/dri
   homelab.mediacluster.lxc_raw_config:
     vmid: 113
     entries:
@@ -100,12 +100,12 @@ restart_required:
   returned: always
   type: bool
 added:
-  description: Lines added, as C(key: value).
+  description: Lines added, as C(key) colon C(value).
   returned: always
   type: list
   elements: str
 removed:
-  description: Lines removed, as C(key: value).
+  description: Lines removed, as C(key) colon C(value).
   returned: always
   type: list
   elements: str

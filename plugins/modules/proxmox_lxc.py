@@ -78,7 +78,7 @@ options:
     type: int
   net:
     description:
-      - Network interfaces, C(netN) key to PVE property string, e.g. C({net0: "name=eth0,bridge=vmbr0,ip=dhcp"}).
+      - Network interfaces, C(netN) key to PVE property string, for example V(net0) set to C(name=eth0,bridge=vmbr0,ip=dhcp).
       - The MAC address (C(hwaddr)) PVE generated is kept unless given; interfaces not listed are left alone.
     type: dict
   nameserver:
@@ -101,7 +101,7 @@ options:
     default: true
   features:
     description:
-      - Feature flags, e.g. C({nesting: true, keyctl: true, mount: "nfs;cifs"}). The whole set is managed.
+      - Feature flags, for example V(nesting=true), V(keyctl=true), V(mount=nfs;cifs). The whole set is managed.
       - Any feature flag on a privileged container, and anything but C(nesting) on an unprivileged one, needs
         root@pam password login.
     type: dict
@@ -130,8 +130,8 @@ options:
         type: bool
   mount_points:
     description:
-      - Mount points, C(mpN) key to PVE property string, e.g. C({mp0: "local-lvm:100,mp=/var/lib/longhorn"})
-        (new volume of 100 GiB) or C({mp1: "/srv/media,mp=/media,ro=1"}) (bind mount, root@pam only).
+      - Mount points, C(mpN) key to PVE property string, for example V(mp0) set to C(local-lvm:100,mp=/var/lib/data)
+        (a new 100 GiB volume) or V(mp1) set to C(/srv/media,mp=/media,ro=1) (a bind mount, root@pam only).
       - Existing mount points are compared on their options; they are never removed by this module.
     type: dict
   onboot:

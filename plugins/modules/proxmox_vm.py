@@ -74,7 +74,7 @@ options:
     description: Size of O(disk) in GiB; grown when larger than the disk, shrinking is refused.
     type: int
   ipconfig:
-    description: Cloud-init network settings, C(ipconfigN) to PVE string, e.g. C({ipconfig0: "ip=dhcp"}).
+    description: Cloud-init network settings, C(ipconfigN) to PVE string, for example V(ipconfig0) set to C(ip=dhcp).
     type: dict
   ciuser:
     description: Cloud-init user.
