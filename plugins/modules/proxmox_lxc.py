@@ -95,10 +95,10 @@ options:
     type: str
   unprivileged:
     description:
-      - Create an unprivileged container. Create-time only; a different value on an existing container is an
-        error, because PVE cannot convert a container (back it up and restore it instead).
+      - Create an unprivileged container (the default on create). Create-time only; a different value on an
+        existing container is an error, because PVE cannot convert a container (back it up and restore it instead).
+      - Leave unset to not check it on an existing container.
     type: bool
-    default: true
   features:
     description:
       - Feature flags, for example V(nesting=true), V(keyctl=true), V(mount=nfs;cifs). The whole set is managed.
@@ -465,7 +465,7 @@ class Container(object):
         result.update(vmid=vmid, node=node)
         current = self.client.get(base + '/config')
         unprivileged = bool(parse_bool(current.get('unprivileged', 0)))
-        if unprivileged != p['unprivileged']:
+        if p['unprivileged'] is not None and unprivileged != p['unprivileged']:
             raise ProxmoxError(
                 '{0}: container {1} is {2} and unprivileged={3} was asked; PVE cannot change this on an existing '
                 'container. Set unprivileged: {4} in the inventory, or back the container up and restore it with '
@@ -577,9 +577,10 @@ class Container(object):
         if vmid is None:
             vmid = int(self.client.get('/cluster/nextid'))
         want = self.desired()
-        self.check_root(list(want), want, {}, p['unprivileged'])
+        unprivileged = p['unprivileged'] is not False
+        self.check_root(list(want), want, {}, unprivileged)
         params = dict(want)
-        params.update(vmid=vmid, ostemplate=p['ostemplate'], unprivileged=1 if p['unprivileged'] else 0,
+        params.update(vmid=vmid, ostemplate=p['ostemplate'], unprivileged=1 if unprivileged else 0,
                       rootfs='{0}:{1}'.format(p['storage'], p.get('disk_size') or 8))
         if p.get('ssh_public_keys'):
             params['ssh-public-keys'] = p['ssh_public_keys']
@@ -641,7 +642,7 @@ def argument_spec():
         searchdomain=dict(type='str'),
         ssh_public_keys=dict(type='str', no_log=False),
         password=dict(type='str', no_log=True),
-        unprivileged=dict(type='bool', default=True),
+        unprivileged=dict(type='bool'),
         features=dict(type='dict'),
         devices=dict(type='list', elements='dict', options=dict(
             path=dict(type='str', required=True),
