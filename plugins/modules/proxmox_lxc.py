@@ -529,7 +529,8 @@ class Container(object):
         status = self.power(node, vmid, status, pending, result)
         result['status'] = status
         if not self.check:
-            result['config'] = self.client.get(base + '/config')
+            wrote = values or deletes or resize or result.get('power_action')
+            result['config'] = self.client.get(base + '/config') if wrote else current
         return result
 
     def power(self, node, vmid, status, pending, result):
