@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / '.collections'))
 
 from tests.peers.pve_lab import CT_TEMPLATE, NODE, seed  # noqa: E402
 
-PASSWORD = 'secret'
+PASSWORD = 'secret'  # noqa: S105 - the throwaway password of a fakepve on loopback
 WRITES = ('POST', 'PUT', 'DELETE')
 COMMON = dict(node=NODE, vmid=113, hostname='k3s-w3', ostemplate='local:vztmpl/' + CT_TEMPLATE, cores=4,
               memory=8192, swap=0, onboot=True, unprivileged=False)

@@ -78,7 +78,8 @@ options:
     type: int
   net:
     description:
-      - Network interfaces, C(netN) key to PVE property string, for example V(net0) set to C(name=eth0,bridge=vmbr0,ip=dhcp).
+      - Network interfaces, C(netN) key to PVE property string, for example V(net0) set to
+        C(name=eth0,bridge=vmbr0,ip=dhcp).
       - The MAC address (C(hwaddr)) PVE generated is kept unless given; interfaces not listed are left alone.
     type: dict
   nameserver:

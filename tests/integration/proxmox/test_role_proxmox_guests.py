@@ -55,7 +55,9 @@ def play(name, inv, *extra):
     code, out = run_logged(name, [str(VENV_BIN / 'ansible-playbook'), '-i', str(inv), str(PLAYBOOK), *extra],
                            timeout=600)
     recap = re.search(r'localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', out)
-    return code, out, (dict(zip(('ok', 'changed', 'unreachable', 'failed'), map(int, recap.groups()))) if recap else None)
+    if recap is None:
+        return code, out, None
+    return code, out, dict(zip(('ok', 'changed', 'unreachable', 'failed'), map(int, recap.groups()), strict=True))
 
 
 def writes(pve, start):
