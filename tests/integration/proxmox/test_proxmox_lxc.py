@@ -164,3 +164,27 @@ def test_connection_from_environment(pve, run_module, monkeypatch, fakepve_cafil
 def test_wrong_password_is_a_clear_error(pve, run_module):
     res = run_module('proxmox_lxc', hostname='x', api_password='wrong')
     assert res['failed'] and 'cannot log in to Proxmox VE' in res['msg'] and 'root@pam' in res['msg']
+
+
+def test_token_refused_for_bind_mount_and_privileged_features(pve, run_module):
+    pve.grant('root@pam!ci', '/', 'VM.Allocate', 'VM.Audit', 'Sys.Modify', 'VM.Config.Options', 'VM.Config.Disk')
+    bind = run_module('proxmox_lxc', token=True, hostname='media', vmid=140, node=NODE, ostemplate=TEMPLATE,
+                      mount_points={'mp0': '/srv/media,mp=/media,ro=1'})
+    assert bind['failed'] and 'bind or device mount point (mp0: /srv/media)' in bind['msg'] and bind.writes == []
+    plain = dict(GPU, devices=None)
+    run_module('proxmox_lxc', **plain)
+    feats = run_module('proxmox_lxc', token=True, **dict(plain, features={'nesting': True}))
+    assert feats['failed'] and 'changing feature flags (keyctl) of a privileged container' in feats['msg']
+    assert feats.writes == []
+    same = run_module('proxmox_lxc', token=True, **plain)
+    assert same['changed'] is False and same.writes == [], 'an unchanged root-only key needs no root login'
+
+
+def test_power_states(pve, run_module):
+    run_module('proxmox_lxc', **GPU)
+    stopped = run_module('proxmox_lxc', **dict(GPU, state='stopped'))
+    assert stopped['changed'] and stopped['power_action'] == 'shutdown' and pve.ct(113).status == 'stopped'
+    again = run_module('proxmox_lxc', **dict(GPU, state='stopped'))
+    assert again['changed'] is False and again.writes == []
+    started = run_module('proxmox_lxc', **GPU)
+    assert started['power_action'] == 'start' and pve.ct(113).status == 'running'

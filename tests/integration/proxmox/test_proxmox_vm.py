@@ -89,3 +89,17 @@ def test_bad_inputs(pve, run_module):
         res = run_module('proxmox_vm', **args)
         assert res['failed'] is True and expected in res['msg'], (expected, res.result)
         assert res.writes == []
+
+
+def test_disk_grow_and_shrink_refused(pve, run_module):
+    run_module('proxmox_vm', **dict(W1, state='present'))
+    assert pve.vm(112).config['scsi0'].endswith('size=3584M')
+    shrink = run_module('proxmox_vm', **dict(W1, state='present', disk_size=2))
+    assert shrink['failed'] and 'PVE can only grow disks' in shrink['msg'] and shrink.writes == []
+    grow = run_module('proxmox_vm', check=True, diff=True, **dict(W1, state='present', disk_size=10))
+    assert grow['changed_keys'] == ['scsi0'] and grow.writes == []
+    assert grow['diff']['after'] == {'scsi0.size': '10G'}
+    grow = run_module('proxmox_vm', **dict(W1, state='present', disk_size=10))
+    assert not grow.get('failed'), grow.result
+    assert [(w[0], w[1].rsplit('/', 1)[-1], body_of(w)) for w in grow.writes] == [
+        ('PUT', 'resize', {'disk': 'scsi0', 'size': '10G'})]
