@@ -216,6 +216,10 @@ changed_keys:
   returned: always
   type: list
   elements: str
+created:
+  description: The container was created by this run (or would be, in check mode).
+  returned: when true
+  type: bool
 restart_required:
   description: The running container has pending changes that apply at its next start.
   returned: always
@@ -589,7 +593,7 @@ class Container(object):
         if p.get('password'):
             params['password'] = p['password']
         after = dict((k, v) for k, v in params.items() if k not in ('password',))
-        result.update(changed=True, vmid=vmid, node=node, changed_keys=sorted(want) + ['rootfs'],
+        result.update(changed=True, created=True, vmid=vmid, node=node, changed_keys=sorted(want) + ['rootfs'],
                       diff=dict(before={}, after=after, before_header='(absent)',
                                 after_header='/nodes/{0}/lxc/{1}/config'.format(node, vmid)))
         if self.check:

@@ -165,6 +165,10 @@ changed_keys:
   returned: always
   type: list
   elements: str
+created:
+  description: The VM was cloned by this run (or would be, in check mode).
+  returned: when true
+  type: bool
 restart_required:
   description: A running VM has pending changes that apply at its next start.
   returned: always
@@ -396,7 +400,7 @@ class Vm(object):
             params['storage'] = p['storage']
         if template['node'] != node:
             params['target'] = node
-        result.update(changed=True, vmid=vmid, node=node, changed_keys=['clone'],
+        result.update(changed=True, created=True, vmid=vmid, node=node, changed_keys=['clone'],
                       diff=dict(before={}, after=dict(params, clone=template['vmid'])))
         if self.check:
             return node, vmid

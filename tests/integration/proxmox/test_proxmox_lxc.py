@@ -43,7 +43,7 @@ def test_change_one_field_writes_only_that_field(pve, run_module):
 
 def test_check_mode_writes_nothing_and_reports_diff(pve, run_module):
     created = run_module('proxmox_lxc', check=True, diff=True, **GPU)
-    assert created['changed'] is True and created.writes == []
+    assert created['changed'] is True and created['created'] is True and created.writes == []
     assert pve.ct(113) is None
     assert created['diff']['after']['dev0'] == '/dev/dri/renderD128,gid=992,mode=0660'
     run_module('proxmox_lxc', **GPU)
