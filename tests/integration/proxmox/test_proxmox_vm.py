@@ -103,3 +103,14 @@ def test_disk_grow_and_shrink_refused(pve, run_module):
     assert not grow.get('failed'), grow.result
     assert [(w[0], w[1].rsplit('/', 1)[-1], body_of(w)) for w in grow.writes] == [
         ('PUT', 'resize', {'disk': 'scsi0', 'size': '10G'})]
+
+
+def test_linked_clone_and_full_clone_to_storage(pve, run_module):
+    linked = run_module('proxmox_vm', **dict(W1, full=False, storage='local-lvm', state='present'))
+    assert linked['changed'], linked.result
+    clone = [w for w in linked.writes if w[1].endswith('/clone')][0]
+    assert body_of(clone)['full'] == '0' and 'storage' not in body_of(clone)
+    full = run_module('proxmox_vm', **dict(W1, name='k3s-w2', vmid=114, storage='local-lvm', state='present'))
+    clone = [w for w in full.writes if w[1].endswith('/clone')][0]
+    assert body_of(clone)['full'] == '1' and body_of(clone)['storage'] == 'local-lvm'
+    assert pve.vm(114).config['scsi0'].startswith('local-lvm:vm-114-disk-')
