@@ -1,0 +1,91 @@
+"""The PVE host side of proxmox_k3s_lxc with ansible-playbook: raw keys in a real config file (a temp dir standing
+in for /etc/pve/lxc), the GPU as dev0 through fakepve (PVE 9 path, root@pam password), and a restart of the
+container only when something changed. The install step (modules-load.d, sysctl.d, modprobe) is skipped here
+because it would change this machine's /etc; the molecule scenario covers those files."""
+
+import re
+
+import yaml
+
+from tests.conftest import ROOT, VENV_BIN, run_logged, tail
+
+from .conftest import NODE, ROOT_PASSWORD, TEMPLATE, TOKEN_ID, TOKEN_SECRET
+
+PLAYBOOK = ROOT / 'tests' / 'integration' / 'proxmox' / 'playbooks' / 'k3s_lxc_host.yml'
+WRITES = ('POST', 'PUT', 'DELETE')
+CONF = 'arch: amd64\ncores: 4\nhostname: k3s-w3\nmemory: 8192\n\n[snap1]\nhostname: k3s-w3\n'
+
+
+def inventory(tmp_path, pve, gid):
+    inv = {'all': {
+        'vars': {'proxmox_api_host': pve.host, 'proxmox_api_port': pve.port, 'proxmox_api_user': 'root@pam',
+                 'proxmox_api_password': ROOT_PASSWORD, 'proxmox_api_token_id': TOKEN_ID.split('!')[1],
+                 'proxmox_api_token_secret': TOKEN_SECRET, 'proxmox_validate_certs': False, 'proxmox_node': NODE,
+                 'ansible_python_interpreter': '{{ ansible_playbook_python }}'},
+        'children': {
+            'controller': {'hosts': {'localhost': {'ansible_connection': 'local'}}},
+            'proxmox_hosts': {'hosts': {'pve-local': {
+                'ansible_connection': 'local', 'proxmox_k3s_lxc_pve_version': '9.0',
+                'proxmox_k3s_lxc_config_dir': str(tmp_path / 'lxc')}}},
+            'k3s_cluster': {'children': {'k3s_agents': {'hosts': {'k3s-w3': {
+                'proxmox_guest': {'type': 'lxc', 'vmid': 113, 'node': NODE}, 'gpu_render_gid': gid}}}}},
+            'gpu_nodes': {'hosts': {'k3s-w3': {}}}}}}
+    path = tmp_path / 'hosts.yml'
+    path.write_text(yaml.safe_dump(inv))
+    return path
+
+
+def play(name, inv):
+    code, out = run_logged(name, [str(VENV_BIN / 'ansible-playbook'), '-i', str(inv), str(PLAYBOOK),
+                                  '--skip-tags', 'proxmox_k3s_lxc_install'], timeout=600)
+    recap = re.search(r'pve-local\s*:\s*ok=(\d+)\s+changed=(\d+)', out)
+    return code, out, int(recap.group(2)) if recap else None
+
+
+def writes(pve, start):
+    return [(r[0], r[1].split('/lxc/')[-1]) for r in pve.requests[start:]
+            if r[0] in WRITES and not r[1].endswith('/access/ticket')]
+
+
+def test_host_side_raw_keys_devn_and_restart_only_on_change(pve, run_module, tmp_path):
+    made = run_module('proxmox_lxc', hostname='k3s-w3', vmid=113, node=NODE, ostemplate=TEMPLATE,
+                      unprivileged=False, state='started')
+    assert made['changed'], made.result
+    (tmp_path / 'lxc').mkdir()
+    conf = tmp_path / 'lxc' / '113.conf'
+    conf.write_text(CONF)
+    inv = inventory(tmp_path, pve, 104)
+
+    start = len(pve.requests)
+    code, out, changed = play('k3s_lxc_host-1', inv)
+    assert code == 0, tail(out)
+    main = conf.read_text().split('[snap1]')[0]
+    assert 'lxc.apparmor.profile: unconfined\n' in main and 'lxc.cgroup2.devices.allow: a\n' in main
+    assert 'lxc.cap.drop:\n' in main and 'lxc.mount.auto: proc:rw sys:rw\n' in main
+    assert 'c 226' not in main, 'PVE 9 passes the GPU as devN, not raw cgroup rules'
+    assert conf.read_text().endswith('[snap1]\nhostname: k3s-w3\n')
+    ct = pve.ct(113)
+    assert ct.config['dev0'] == '/dev/dri/renderD128,gid=104,mode=0660' and ct.pending == {}
+    assert writes(pve, start) == [('PUT', '113/config'), ('POST', '113/status/reboot')], writes(pve, start)
+
+    start = len(pve.requests)
+    text = conf.read_text()
+    code, out, changed = play('k3s_lxc_host-2', inv)
+    assert code == 0 and changed == 0, tail(out)
+    assert writes(pve, start) == [] and conf.read_text() == text
+
+    inv = inventory(tmp_path, pve, 105)
+    start = len(pve.requests)
+    code, out, changed = play('k3s_lxc_host-3', inv)
+    assert code == 0, tail(out)
+    assert writes(pve, start) == [('PUT', '113/config'), ('POST', '113/status/reboot')]
+    assert 'gid=105' in pve.ct(113).config['dev0'] and conf.read_text() == text
+
+
+def test_missing_config_file_fails_in_preflight(pve, tmp_path):
+    (tmp_path / 'lxc').mkdir()
+    inv = inventory(tmp_path, pve, 104)
+    start = len(pve.requests)
+    code, out, changed = play('k3s_lxc_host-missing', inv)
+    assert code != 0 and 'does not exist on pve-local' in out and 'proxmox_guests' in out, tail(out)
+    assert pve.requests[start:] == []
