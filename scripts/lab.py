@@ -7,7 +7,11 @@
 
 The inventory is the single source of truth: every host in the group `lab_nodes` becomes a container named after
 the host, with the host's `ansible_host` as its static address on the podman network `lab_network` (subnet
-`lab_subnet`). `lab_podman_args` (a list, per host) adds podman options; `{lab_dir}` in them is replaced by the
+`lab_subnet`).
+`lab_seed_files` (per host, path -> content) are written into the node once, when it is created: the lab's
+stand-in for files something outside Ansible owns (e.g. /etc/pve/lxc/<vmid>.conf, which pmxcfs writes on a
+real Proxmox host).
+`lab_podman_args` (a list, per host) adds podman options; `{lab_dir}` in them is replaced by the
 absolute path of the lab's state directory. Runtime state (SSH key, secrets, kubeconfig, logs, pids) lives in
 `.lab/` (0700; MEDIACLUSTER_LAB_DIR overrides) and is removed by `down`. Containers and the network carry the label
 `mediacluster.lab=<lab_name>`, so several labs (e.g. a test's) never touch each other.
@@ -83,7 +87,7 @@ def load_topology(inventory):
                 seen[addr], name, addr))
         seen[addr] = name
         args = [str(a).replace('{lab_dir}', str(LAB_DIR)) for a in hv.get('lab_podman_args', [])]
-        topo['nodes'].append({'name': name, 'ip': addr, 'args': args})
+        topo['nodes'].append({'name': name, 'ip': addr, 'args': args, 'seed': hv.get('lab_seed_files') or {}})
     return topo
 
 
@@ -214,6 +218,9 @@ def start_node(topo, node, pubkey):
         run(['podman', 'run', '-d', '--name', name, '--hostname', name, '--label', _label(topo),
              '--network', topo['network'], '--ip', node['ip'], '--systemd', 'always']
             + RUNTIME_ARGS + node['args'] + [topo['image']])
+        for path, content in sorted(node['seed'].items()):
+            run(['podman', 'exec', '-i', name, 'sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'seed', path],
+                stdin=content)
     run(['podman', 'exec', '-i', name, 'sh', '-c',
          'umask 077; mkdir -p /root/.ssh; cat > /root/.ssh/authorized_keys'], stdin=pubkey)
 
