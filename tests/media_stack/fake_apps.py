@@ -335,8 +335,10 @@ QBT_PREFERENCES = {
 
 
 class FakeQbittorrent(FakeApp):
-    def __init__(self, password, username='admin', port=0):
+    def __init__(self, password, username='admin', port=0, version='5.1'):
         super().__init__('qbittorrent', '', port)
+        # 5.2 answers a login with 204 and names the cookie QBT_SID_<port>; earlier versions 200 "Ok." and SID
+        self.version = version
         self.username = username
         self.password = password
         self.preferences = dict(QBT_PREFERENCES, web_ui_username=username)
@@ -358,10 +360,15 @@ class FakeQbittorrent(FakeApp):
             if form['username'][0] == self.username and form.get('password', [''])[0] == self.password:
                 sid = secrets.token_hex(16)
                 self.sessions.add(sid)
+                if self.version >= '5.2':
+                    cookie = 'QBT_SID_{0}={1}; HttpOnly; SameSite=Strict; path=/'.format(
+                        self.server.server_address[1], sid)
+                    return 204, '', {'Set-Cookie': cookie}
                 return 200, 'Ok.', {'Set-Cookie': 'SID={0}; HttpOnly; path=/'.format(sid)}
             return 200, 'Fails.', None
         cookie = headers.get('Cookie') or ''
-        sid = dict(p.strip().split('=', 1) for p in cookie.split(';') if '=' in p).get('SID')
+        jar = dict(p.strip().split('=', 1) for p in cookie.split(';') if '=' in p)
+        sid = jar.get('QBT_SID_{0}'.format(self.server.server_address[1]) if self.version >= '5.2' else 'SID')
         if sid not in self.sessions:
             return 403, 'Forbidden', None
         with self.lock:

@@ -243,6 +243,14 @@ def test_qbittorrent_bootstrap_then_no_write(qbittorrent):
     assert second['changed'] is False and len(app.writes) == writes, app.writes[writes:]
 
 
+def test_qbittorrent_52_login_204_and_port_cookie(qbittorrent):
+    app = qbittorrent(password='wanted-pw', version='5.2')
+    first = run_module('qbittorrent_preferences', qbt_args(app))
+    assert first['changed'] is True and len(app.writes) == 3
+    second = run_module('qbittorrent_preferences', qbt_args(app))
+    assert second['changed'] is False and len(app.writes) == 3
+
+
 def test_qbittorrent_edit_category(qbittorrent):
     app = qbittorrent(password='wanted-pw')
     run_module('qbittorrent_preferences', qbt_args(app))

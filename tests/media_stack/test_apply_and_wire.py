@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -15,7 +16,6 @@ import pytest
 from ..conftest import ROOT, run_logged
 from .fake_apps import FakeQbittorrent, FakeServarr
 
-HERE = ROOT / 'tests' / 'media_stack'
 INVENTORY = """
 all:
   children:
@@ -37,7 +37,8 @@ all:
 def kube(tmp_path):
     ready = tmp_path / 'ready'
     kubeconfig = tmp_path / 'kubeconfig'
-    proc = subprocess.Popen([sys.executable, str(HERE / 'kube_peer.py'), '--port', '0', '--ready-file', str(ready),
+    emulator = ROOT / 'tests' / 'peers' / 'kube_emulator.py'
+    proc = subprocess.Popen([sys.executable, str(emulator), '--port', '0', '--ready-file', str(ready),
                              '--kubeconfig', str(kubeconfig)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while not ready.exists():
@@ -57,7 +58,8 @@ def get(url, path):
 def play(tmp_path, name, extra, check=False):
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text(INVENTORY)
-    variables = dict({'media_stack_nfs_server': '192.0.2.10', 'media_stack_nfs_path': '/data'}, **extra)
+    variables = dict({'media_stack_nfs_server': '192.0.2.10', 'media_stack_nfs_path': '/data',
+                      'k8s_delivery_wait': False}, **extra)
     cmd = ['ansible-playbook', '-i', str(inventory), str(ROOT / 'playbooks' / '60_media.yml'), '-e',
            json.dumps(variables)]
     if check:
@@ -95,14 +97,9 @@ def test_apply_then_rerun_changes_nothing(tmp_path, kube):
 
 
 def test_check_mode_on_a_fresh_cluster_writes_nothing(tmp_path, kube):
-    sys.path.insert(0, str(ROOT / 'tests' / 'peers'))
-    import kube_emulator
-    if not hasattr(kube_emulator.ApplyEmulator, '_dry_run'):
-        pytest.skip('the shared Kubernetes emulator on this branch stores dry-run (check mode) requests; the '
-                    'issue-6 delivery work adds dry-run support to tests/peers/kube_emulator.py')
     url, kubeconfig = kube
     changed, output = play(tmp_path, 'media-stack-check', {'k8s_kubeconfig': str(kubeconfig)}, check=True)
-    assert changed > 0 and 'not (or not yet in this form) running' in output
+    assert changed > 0 and 'Check mode on a stack that is not deployed yet' in output
     with pytest.raises(urllib.error.HTTPError):
         get(url, '/apis/apps/v1/namespaces/media/deployments/sonarr')
 

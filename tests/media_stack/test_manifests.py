@@ -13,6 +13,10 @@ from ..conftest import ROOT, run_logged
 K8S_VERSIONS = ['1.31.0', '1.33.0']
 ALL_APPS = ['prowlarr', 'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd', 'seerr']
 FILE_APPS = {'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd'}
+KEYS = {'prowlarr': '1' * 32, 'sonarr': '2' * 32, 'radarr': '3' * 32}
+EXPORT = {'k8s_delivery_mode': 'export', 'k8s_delivery_kubernetes_version': '1.33',
+          'media_stack_nfs_server': '192.0.2.10', 'media_stack_nfs_path': '/data', 'media_stack_wire': False,
+          'media_stack_api_keys': KEYS, 'media_stack_qbittorrent_password': 'export-Pa55word'}
 INVENTORY = """
 all:
   children:
@@ -28,9 +32,7 @@ def render(tmp_path, name, extra):
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text(INVENTORY)
     export = tmp_path / 'export'
-    variables = dict({'k8s_delivery_mode': 'export', 'k8s_delivery_export_dir': str(export),
-                      'media_stack_nfs_server': '192.0.2.10', 'media_stack_nfs_path': '/data',
-                      'media_stack_wire': False}, **extra)
+    variables = dict(EXPORT, k8s_delivery_export_dir=str(export), **extra)
     code, output = run_logged('media-stack-render-' + name, [
         'ansible-playbook', '-i', str(inventory), str(ROOT / 'playbooks' / '60_media.yml'),
         '-e', json.dumps(variables)])
@@ -177,7 +179,8 @@ def test_api_keys_are_injected_from_the_secret(rendered):
             ref = env[name.upper() + '__AUTH__APIKEY']['valueFrom']['secretKeyRef']
             assert ref == {'name': secret['metadata']['name'], 'key': name + '-api-key'}
             assert ref['key'] in secret['data']
-    assert len({secret['data'][k] for k in ('prowlarr-api-key', 'sonarr-api-key', 'radarr-api-key')}) == 3
+    import base64
+    assert {k: base64.b64decode(secret['data'][k + '-api-key']).decode() for k in KEYS} == KEYS
 
 
 def test_qbittorrent_password_is_seeded_before_start(rendered):
@@ -224,13 +227,33 @@ def test_preferred_affinity_and_ingress_tls(rendered):
     assert all(i['spec']['tls'][0]['secretName'] == 'wildcard-tls' for i in objects(rendered, 'all-apps', 'Ingress'))
 
 
+def test_export_needs_given_credentials(tmp_path):
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text(INVENTORY)
+    code, output = run_logged('media-stack-export-keys', [
+        'ansible-playbook', '-i', str(inventory), str(ROOT / 'playbooks' / '60_media.yml'),
+        '-e', json.dumps(dict(EXPORT, media_stack_api_keys={}, k8s_delivery_export_dir=str(tmp_path / 'x')))])
+    assert code != 0 and 'keeps no state between runs' in output
+    assert not pathlib.Path(tmp_path / 'x').exists()
+
+
+def test_export_rerun_is_unchanged(tmp_path):
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text(INVENTORY)
+    cmd = ['ansible-playbook', '-i', str(inventory), str(ROOT / 'playbooks' / '60_media.yml'),
+           '-e', json.dumps(dict(EXPORT, k8s_delivery_export_dir=str(tmp_path / 'x')))]
+    code, output = run_logged('media-stack-export-1', cmd)
+    assert code == 0, output[-3000:]
+    code, output = run_logged('media-stack-export-2', cmd)
+    assert code == 0 and 'changed=0' in output, output[-3000:]
+
+
 def test_bad_inventory_fails_in_preflight(tmp_path):
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text(INVENTORY)
     code, output = run_logged('media-stack-preflight', [
         'ansible-playbook', '-i', str(inventory), str(ROOT / 'playbooks' / '60_media.yml'),
-        '-e', json.dumps({'k8s_delivery_mode': 'export', 'k8s_delivery_export_dir': str(tmp_path / 'x'),
-                          'media_stack_wire': False})])
+        '-e', json.dumps(dict(EXPORT, media_stack_nfs_server='', k8s_delivery_export_dir=str(tmp_path / 'x')))])
     assert code != 0
     assert 'set both to the NFS export that holds /data' in output
     assert not pathlib.Path(tmp_path / 'x').exists()
