@@ -3,6 +3,7 @@ Kubernetes schemas (kubernetes-validate, strict), and checked for the invariants
 
 import json
 import pathlib
+import subprocess
 
 import kubernetes_validate
 import pytest
@@ -196,7 +197,30 @@ def test_qbittorrent_password_is_seeded_before_start(rendered):
     init = qbt['spec']['template']['spec']['initContainers'][0]
     assert init['command'] == ['/bin/sh', '/seed/seed-webui-password.sh']
     script = [c for c in objects(rendered, 'defaults', 'ConfigMap')][0]['data']['seed-webui-password.sh']
-    assert 'WebUI\\\\Password_PBKDF2' in script and '/config/qBittorrent/qBittorrent.conf' in script
+    assert 'WebUI\\\\Password_PBKDF2' in script and '${QBT_CONFIG_DIR:-/config}/qBittorrent' in script
+
+
+def _seed(script, config_dir, username, pbkdf2):
+    env = {'PATH': '/usr/bin:/bin', 'QBT_CONFIG_DIR': str(config_dir), 'QBT_USERNAME': username,
+           'QBT_PASSWORD_PBKDF2': pbkdf2}
+    subprocess.run(['/bin/sh', '-c', script], env=env, check=True)
+    return (config_dir / 'qBittorrent' / 'qBittorrent.conf').read_text()
+
+
+def test_seed_script_writes_the_password_and_keeps_other_settings(rendered, tmp_path):
+    script = objects(rendered, 'defaults', 'ConfigMap')[0]['data']['seed-webui-password.sh']
+    fresh = _seed(script, tmp_path / 'fresh', 'admin', 'c2FsdA==:a2V5')
+    assert fresh == '[Preferences]\nWebUI\\Username=admin\nWebUI\\Password_PBKDF2="@ByteArray(c2FsdA==:a2V5)"\n'
+    existing = tmp_path / 'existing' / 'qBittorrent'
+    existing.mkdir(parents=True)
+    (existing / 'qBittorrent.conf').write_text(
+        '[BitTorrent]\nSession\\DefaultSavePath=/data/torrents\n\n[Preferences]\nWebUI\\Port=8080\n'
+        'WebUI\\Password_PBKDF2="@ByteArray(old:old)"\nWebUI\\Username=someone\n')
+    first = _seed(script, tmp_path / 'existing', 'admin', 'bmV3:bmV3')
+    assert 'Session\\DefaultSavePath=/data/torrents' in first and 'WebUI\\Port=8080' in first
+    assert 'old:old' not in first and 'someone' not in first
+    assert first.count('WebUI\\Password_PBKDF2="@ByteArray(bmV3:bmV3)"') == 1
+    assert _seed(script, tmp_path / 'existing', 'admin', 'bmV3:bmV3') == first, 'a second start changed the file'
 
 
 def test_namespace_pod_security(rendered):
