@@ -1,0 +1,140 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: homelab.mediacluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: servarr_root_folder
+short_description: Manage a root folder of Sonarr or Radarr (or another *arr app) through its API
+version_added: 0.1.0
+description:
+  - Makes sure a library root folder (for example C(/data/media/tv) in Sonarr) exists, or does not exist.
+  - Reads the root folders first and writes only when the folder is missing (or present with O(state=absent)).
+  - Waits, within O(wait_timeout), while the app is not ready yet (connection refused, HTTP 502/503/504).
+author: homelab.mediacluster developers
+extends_documentation_fragment:
+  - homelab.mediacluster.servarr
+  - homelab.mediacluster.servarr.api_key
+attributes:
+  check_mode:
+    description: Reports what would change and writes nothing.
+    support: full
+  diff_mode:
+    description: Returns the root folder before and after.
+    support: full
+options:
+  app:
+    description: Which app O(url) points at; it selects the API version (v3 for Sonarr and Radarr, v1 otherwise).
+    type: str
+    choices: [sonarr, radarr, lidarr, readarr]
+    required: true
+  path:
+    description:
+      - Absolute path of the root folder as the app sees it (inside its container).
+      - A trailing slash makes no difference.
+    type: path
+    required: true
+  state:
+    description: Whether the root folder should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+notes:
+  - The app checks that the folder exists and is writable when it is added; create it (and mount the volume) first.
+"""
+
+EXAMPLES = r"""
+- name: Sonarr stores TV shows under /data/media/tv
+  homelab.mediacluster.servarr_root_folder:
+    app: sonarr
+    url: http://10.43.12.7:8989
+    api_key: "{{ sonarr_api_key }}"
+    path: /data/media/tv
+
+- name: Radarr's old root folder is gone
+  homelab.mediacluster.servarr_root_folder:
+    app: radarr
+    url: http://10.43.12.8:7878
+    api_key: "{{ radarr_api_key }}"
+    path: /movies
+    state: absent
+"""
+
+RETURN = r"""
+id:
+  description: The root folder's id in the app (null when absent, or when check mode would create it).
+  returned: always
+  type: int
+  sample: 1
+path:
+  description: The root folder path as given.
+  returned: always
+  type: str
+  sample: /data/media/tv
+retries:
+  description: How many times the module waited for the app to become ready.
+  returned: always
+  type: int
+  sample: 0
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
+    MediaApiError,
+    normalize_path,
+    servarr_argument_spec,
+    servarr_client,
+)
+
+
+def run(module):
+    params = module.params
+    client = servarr_client(params, params['app'])
+    base = client.api + '/rootfolder'
+    wanted = normalize_path(params['path'])
+    folders = client.call('GET', base)
+    current = None
+    for folder in folders or []:
+        if normalize_path(folder.get('path')) == wanted:
+            current = folder
+            break
+    result = dict(changed=False, path=params['path'], id=current.get('id') if current else None)
+    if params['state'] == 'present' and current is None:
+        result.update(changed=True, diff=dict(before={}, after={'path': params['path']}))
+        if not module.check_mode:
+            created = client.call('POST', base, body={'path': params['path']})
+            result['id'] = (created or {}).get('id')
+    elif params['state'] == 'absent' and current is not None:
+        result.update(changed=True, diff=dict(before={'path': current.get('path')}, after={}))
+        if not module.check_mode:
+            client.request('DELETE', '{0}/{1}'.format(base, current['id']), raw=True)
+        result['id'] = None
+    result['retries'] = client.retries
+    if not module._diff:
+        result.pop('diff', None)
+    return result
+
+
+def main():
+    spec = servarr_argument_spec()
+    spec.update(
+        app=dict(type='str', required=True, choices=['sonarr', 'radarr', 'lidarr', 'readarr']),
+        path=dict(type='path', required=True),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    try:
+        result = run(module)
+    except MediaApiError as exc:
+        module.fail_json(msg='Root folder {0}: {1}'.format(module.params['path'], exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,283 @@
+"""The media_stack role's manifests: rendered by the role itself (export delivery), validated against the official
+Kubernetes schemas (kubernetes-validate, strict), and checked for the invariants the seeds depend on."""
+
+import json
+import pathlib
+import subprocess
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from ..conftest import ROOT, run_logged
+
+K8S_VERSIONS = ['1.31.0', '1.33.0']
+ALL_APPS = ['prowlarr', 'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd', 'seerr']
+FILE_APPS = {'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd'}
+KEYS = {'prowlarr': '1' * 32, 'sonarr': '2' * 32, 'radarr': '3' * 32}
+EXPORT = {'k8s_delivery_mode': 'export', 'k8s_delivery_kubernetes_version': '1.33',
+          'media_stack_nfs_server': '192.0.2.10', 'media_stack_nfs_path': '/data', 'media_stack_wire': False,
+          'media_stack_api_keys': KEYS, 'media_stack_qbittorrent_password': 'export-Pa55word'}
+INVENTORY = """
+all:
+  children:
+    controller:
+      hosts:
+        localhost:
+          ansible_connection: local
+          ansible_python_interpreter: "{{ ansible_playbook_python }}"
+"""
+
+
+def render(tmp_path, name, extra):
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text(INVENTORY)
+    export = tmp_path / 'export'
+    variables = dict(EXPORT, k8s_delivery_export_dir=str(export), **extra)
+    code, output = run_logged('media-stack-render-' + name, [
+        'ansible-playbook', '-i', str(inventory), str(ROOT / 'playbooks' / '60_media.yml'),
+        '-e', json.dumps(variables)])
+    assert code == 0, output[-3000:]
+    tree = export / 'media-stack'
+    docs = {}
+    for path in sorted(tree.glob('*.yaml')):
+        if path.name != 'kustomization.yaml':
+            docs[path.name] = yaml.safe_load(path.read_text())
+    kustomization = yaml.safe_load((tree / 'kustomization.yaml').read_text())
+    return docs, kustomization
+
+
+@pytest.fixture(scope='module')
+def rendered(tmp_path_factory):
+    everything = {'media_stack_{0}_enabled'.format(app): True for app in ALL_APPS}
+    everything.update(media_stack_preferred_nodes=['w1', 'w2'], media_stack_ingress_tls_secret='wildcard-tls',
+                      media_stack_allowed_cidrs=['192.0.2.0/24'])
+    return {
+        'defaults': render(tmp_path_factory.mktemp('defaults'), 'defaults', {}),
+        'all-apps': render(tmp_path_factory.mktemp('all'), 'all-apps', everything),
+    }
+
+
+def objects(rendered, case, kind=None):
+    docs = rendered[case][0].values()
+    return [d for d in docs if kind is None or d['kind'] == kind]
+
+
+CASES = ['defaults', 'all-apps']
+
+
+@pytest.mark.parametrize('case', CASES)
+@pytest.mark.parametrize('version', K8S_VERSIONS)
+def test_every_manifest_validates_strictly(rendered, case, version):
+    errors = []
+    for name, doc in rendered[case][0].items():
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            errors.append('{0}: {1}'.format(name, exc.message))
+    assert errors == []
+    assert len(rendered[case][0]) >= 20
+
+
+@pytest.mark.parametrize('case', CASES)
+def test_kustomization_lists_every_file(rendered, case):
+    docs, kustomization = rendered[case]
+    assert sorted(kustomization['resources']) == sorted(docs)
+
+
+def test_enabled_apps(rendered):
+    names = lambda case: sorted(d['metadata']['name'] for d in objects(rendered, case, 'Deployment'))  # noqa: E731
+    assert names('defaults') == ['jellyfin', 'prowlarr', 'qbittorrent', 'radarr', 'sonarr']
+    assert names('all-apps') == sorted(ALL_APPS)
+
+
+@pytest.mark.parametrize('case', CASES)
+def test_one_data_claim_mounted_whole_at_data(rendered, case):
+    pv = objects(rendered, case, 'PersistentVolume')
+    assert len(pv) == 1
+    pv = pv[0]
+    assert pv['spec']['persistentVolumeReclaimPolicy'] == 'Retain'
+    assert pv['spec']['accessModes'] == ['ReadWriteMany']
+    assert 'nfsvers=4.1' in pv['spec']['mountOptions'] and 'hard' in pv['spec']['mountOptions']
+    assert pv['spec']['nfs'] == {'server': '192.0.2.10', 'path': '/data'}
+    claim = [c for c in objects(rendered, case, 'PersistentVolumeClaim')
+             if c['spec']['accessModes'] == ['ReadWriteMany']]
+    assert [c['metadata']['name'] for c in claim] == [pv['metadata']['name']]
+    assert claim[0]['spec']['volumeName'] == pv['metadata']['name']
+    assert pv['spec']['claimRef']['name'] == claim[0]['metadata']['name']
+
+    data_claims = set()
+    file_apps = set()
+    for deployment in objects(rendered, case, 'Deployment'):
+        spec = deployment['spec']['template']['spec']
+        volumes = {v['name']: v for v in spec['volumes']}
+        for container in spec.get('initContainers', []) + spec['containers']:
+            for mount in container.get('volumeMounts', []):
+                assert 'subPath' not in mount and 'subPathExpr' not in mount, (deployment['metadata']['name'], mount)
+                claim_name = volumes[mount['name']].get('persistentVolumeClaim', {}).get('claimName')
+                if claim_name == pv['metadata']['name']:
+                    assert mount['mountPath'] == '/data', (deployment['metadata']['name'], mount)
+                    data_claims.add(claim_name)
+                    file_apps.add(deployment['metadata']['name'])
+    assert data_claims == {pv['metadata']['name']}
+    enabled = {d['metadata']['name'] for d in objects(rendered, case, 'Deployment')}
+    assert file_apps == FILE_APPS & enabled
+
+
+@pytest.mark.parametrize('case', CASES)
+def test_config_claims_are_longhorn(rendered, case):
+    configs = [c for c in objects(rendered, case, 'PersistentVolumeClaim') if c['metadata']['name'].endswith('-config')]
+    enabled = {d['metadata']['name'] for d in objects(rendered, case, 'Deployment')}
+    assert {c['metadata']['name'][:-len('-config')] for c in configs} == enabled
+    for claim in configs:
+        assert claim['spec']['storageClassName'] == 'longhorn'
+        assert claim['spec']['accessModes'] == ['ReadWriteOnce']
+    sizes = {c['metadata']['name']: c['spec']['resources']['requests']['storage'] for c in configs}
+    assert sizes['jellyfin-config'] == '5Gi' and sizes['sonarr-config'] == '2Gi'
+
+
+@pytest.mark.parametrize('case', CASES)
+def test_pods_are_unprivileged_probed_and_limited(rendered, case):
+    for deployment in objects(rendered, case, 'Deployment'):
+        name = deployment['metadata']['name']
+        assert deployment['spec']['strategy'] == {'type': 'Recreate'}, name
+        image_tags = []
+        spec = deployment['spec']['template']['spec']
+        assert spec['securityContext']['seccompProfile'] == {'type': 'RuntimeDefault'}
+        assert 'nodeSelector' not in spec, name
+        affinity = spec.get('affinity', {}).get('nodeAffinity', {})
+        assert 'requiredDuringSchedulingIgnoredDuringExecution' not in affinity, name
+        for container in spec.get('initContainers', []) + spec['containers']:
+            ctx = container['securityContext']
+            assert ctx.get('privileged') is False and ctx['allowPrivilegeEscalation'] is False, name
+            assert ctx['capabilities']['drop'] == ['ALL'], name
+            assert set(ctx['capabilities'].get('add', [])) <= {'CHOWN', 'SETUID', 'SETGID'}, name
+            assert ctx['seccompProfile'] == {'type': 'RuntimeDefault'}, name
+            assert container['resources']['limits']['cpu'] and container['resources']['limits']['memory'], name
+            assert container['resources']['requests'], name
+            image_tags.append(container['image'].rsplit(':', 1)[1])
+        for container in spec['containers']:
+            for probe in ('startupProbe', 'readinessProbe', 'livenessProbe'):
+                assert probe in container, '{0}: {1} missing'.format(name, probe)
+        assert 'latest' not in image_tags, name
+
+
+def test_probes_use_each_apps_health_endpoint(rendered):
+    probes = {d['metadata']['name']: d['spec']['template']['spec']['containers'][0]['readinessProbe']
+              for d in objects(rendered, 'all-apps', 'Deployment')}
+    for app in ('prowlarr', 'sonarr', 'radarr'):
+        assert probes[app]['httpGet']['path'] == '/ping'
+    assert probes['jellyfin']['httpGet']['path'] == '/health'
+    assert probes['qbittorrent'] == dict(probes['qbittorrent'], tcpSocket={'port': 'http'})
+
+
+def test_api_keys_are_injected_from_the_secret(rendered):
+    secret = objects(rendered, 'defaults', 'Secret')[0]
+    for deployment in objects(rendered, 'defaults', 'Deployment'):
+        name = deployment['metadata']['name']
+        env = {e['name']: e for e in deployment['spec']['template']['spec']['containers'][0]['env']}
+        if name in ('prowlarr', 'sonarr', 'radarr'):
+            ref = env[name.upper() + '__AUTH__APIKEY']['valueFrom']['secretKeyRef']
+            assert ref == {'name': secret['metadata']['name'], 'key': name + '-api-key'}
+            assert ref['key'] in secret['data']
+    import base64
+    assert {k: base64.b64decode(secret['data'][k + '-api-key']).decode() for k in KEYS} == KEYS
+
+
+def test_qbittorrent_password_is_seeded_before_start(rendered):
+    import base64
+    import hashlib
+    secret = objects(rendered, 'defaults', 'Secret')[0]
+    data = {k: base64.b64decode(v).decode() for k, v in secret['data'].items()}
+    salt_b64, key_b64 = data['qbittorrent-password-pbkdf2'].split(':')
+    expected = hashlib.pbkdf2_hmac('sha512', data['qbittorrent-password'].encode(), base64.b64decode(salt_b64),
+                                   100000, 64)
+    assert base64.b64decode(key_b64) == expected
+    qbt = [d for d in objects(rendered, 'defaults', 'Deployment') if d['metadata']['name'] == 'qbittorrent'][0]
+    init = qbt['spec']['template']['spec']['initContainers'][0]
+    assert init['command'] == ['/bin/sh', '/seed/seed-webui-password.sh']
+    script = [c for c in objects(rendered, 'defaults', 'ConfigMap')][0]['data']['seed-webui-password.sh']
+    assert 'WebUI\\\\Password_PBKDF2' in script and '${QBT_CONFIG_DIR:-/config}/qBittorrent' in script
+
+
+def _seed(script, config_dir, username, pbkdf2):
+    env = {'PATH': '/usr/bin:/bin', 'QBT_CONFIG_DIR': str(config_dir), 'QBT_USERNAME': username,
+           'QBT_PASSWORD_PBKDF2': pbkdf2}
+    subprocess.run(['/bin/sh', '-c', script], env=env, check=True)
+    return (config_dir / 'qBittorrent' / 'qBittorrent.conf').read_text()
+
+
+def test_seed_script_writes_the_password_and_keeps_other_settings(rendered, tmp_path):
+    script = objects(rendered, 'defaults', 'ConfigMap')[0]['data']['seed-webui-password.sh']
+    fresh = _seed(script, tmp_path / 'fresh', 'admin', 'c2FsdA==:a2V5')
+    assert fresh == '[Preferences]\nWebUI\\Username=admin\nWebUI\\Password_PBKDF2="@ByteArray(c2FsdA==:a2V5)"\n'
+    existing = tmp_path / 'existing' / 'qBittorrent'
+    existing.mkdir(parents=True)
+    (existing / 'qBittorrent.conf').write_text(
+        '[BitTorrent]\nSession\\DefaultSavePath=/data/torrents\n\n[Preferences]\nWebUI\\Port=8080\n'
+        'WebUI\\Password_PBKDF2="@ByteArray(old:old)"\nWebUI\\Username=someone\n')
+    first = _seed(script, tmp_path / 'existing', 'admin', 'bmV3:bmV3')
+    assert 'Session\\DefaultSavePath=/data/torrents' in first and 'WebUI\\Port=8080' in first
+    assert 'old:old' not in first and 'someone' not in first
+    assert first.count('WebUI\\Password_PBKDF2="@ByteArray(bmV3:bmV3)"') == 1
+    assert _seed(script, tmp_path / 'existing', 'admin', 'bmV3:bmV3') == first, 'a second start changed the file'
+
+
+def test_namespace_pod_security(rendered):
+    labels = objects(rendered, 'defaults', 'Namespace')[0]['metadata']['labels']
+    assert labels['pod-security.kubernetes.io/enforce'] == 'baseline'
+    assert labels['pod-security.kubernetes.io/warn'] == 'restricted'
+    assert labels['pod-security.kubernetes.io/audit'] == 'restricted'
+
+
+def test_network_policy(rendered):
+    policy = objects(rendered, 'all-apps', 'NetworkPolicy')[0]['spec']
+    assert policy['podSelector'] == {} and sorted(policy['policyTypes']) == ['Egress', 'Ingress']
+    sources = policy['ingress'][0]['from']
+    assert {'podSelector': {}} in sources
+    assert {'namespaceSelector': {'matchLabels': {'kubernetes.io/metadata.name': 'kube-system'}}} in sources
+    assert {'ipBlock': {'cidr': '192.0.2.0/24'}} in sources
+    internet = policy['egress'][-1]['to'][0]['ipBlock']
+    assert internet['cidr'] == '0.0.0.0/0' and '10.0.0.0/8' in internet['except']
+
+
+def test_preferred_affinity_and_ingress_tls(rendered):
+    for deployment in objects(rendered, 'all-apps', 'Deployment'):
+        terms = deployment['spec']['template']['spec']['affinity']['nodeAffinity'][
+            'preferredDuringSchedulingIgnoredDuringExecution']
+        assert terms[0]['preference']['matchExpressions'][0]['values'] == ['w1', 'w2']
+    hosts = sorted(i['spec']['rules'][0]['host'] for i in objects(rendered, 'all-apps', 'Ingress'))
+    assert hosts == sorted('{0}.media.home.arpa'.format(a) for a in ALL_APPS)
+    assert all(i['spec']['tls'][0]['secretName'] == 'wildcard-tls' for i in objects(rendered, 'all-apps', 'Ingress'))
+
+
+def test_export_needs_given_credentials(tmp_path):
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text(INVENTORY)
+    code, output = run_logged('media-stack-export-keys', [
+        'ansible-playbook', '-i', str(inventory), str(ROOT / 'playbooks' / '60_media.yml'),
+        '-e', json.dumps(dict(EXPORT, media_stack_api_keys={}, k8s_delivery_export_dir=str(tmp_path / 'x')))])
+    assert code != 0 and 'keeps no state between runs' in output
+    assert not pathlib.Path(tmp_path / 'x').exists()
+
+
+def test_export_rerun_is_unchanged(tmp_path):
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text(INVENTORY)
+    cmd = ['ansible-playbook', '-i', str(inventory), str(ROOT / 'playbooks' / '60_media.yml'),
+           '-e', json.dumps(dict(EXPORT, k8s_delivery_export_dir=str(tmp_path / 'x')))]
+    code, output = run_logged('media-stack-export-1', cmd)
+    assert code == 0, output[-3000:]
+    code, output = run_logged('media-stack-export-2', cmd)
+    assert code == 0 and 'changed=0' in output, output[-3000:]
+
+
+def test_bad_inventory_fails_in_preflight(tmp_path):
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text(INVENTORY)
+    code, output = run_logged('media-stack-preflight', [
+        'ansible-playbook', '-i', str(inventory), str(ROOT / 'playbooks' / '60_media.yml'),
+        '-e', json.dumps(dict(EXPORT, media_stack_nfs_server='', k8s_delivery_export_dir=str(tmp_path / 'x')))])
+    assert code != 0
+    assert 'set both to the NFS export that holds /data' in output
+    assert not pathlib.Path(tmp_path / 'x').exists()
