@@ -52,3 +52,64 @@ def run_module(main, args, check=False, diff=False, monkeypatch=None):
 @pytest.fixture
 def samples():
     return SAMPLES
+
+
+class Emulator:
+    """A running kmock emulator (tests/peers/kube_emulator.py) on a free loopback port, with its kubeconfig."""
+
+    def __init__(self, url, kubeconfig):
+        self.url = url
+        self.kubeconfig = str(kubeconfig)
+        import kubernetes
+        from kubernetes.dynamic import DynamicClient
+
+        self.client = DynamicClient(kubernetes.config.new_client_from_config(self.kubeconfig))
+
+    def apply(self, *docs):
+        """Seed objects the way a real cluster would hold them (server-side apply, status included)."""
+        for doc in docs:
+            resource = self.client.resources.get(api_version=doc['apiVersion'], kind=doc['kind'])
+            meta = doc['metadata']
+            resource.server_side_apply(body=doc, name=meta['name'], namespace=meta.get('namespace'),
+                                       field_manager='test-seed')
+
+    def get(self, api_version, kind, name, namespace=None):
+        from kubernetes.dynamic.exceptions import NotFoundError
+
+        resource = self.client.resources.get(api_version=api_version, kind=kind)
+        try:
+            return resource.get(name=name, namespace=namespace).to_dict()
+        except NotFoundError:
+            return None
+
+    def delete(self, api_version, kind, name, namespace=None):
+        resource = self.client.resources.get(api_version=api_version, kind=kind)
+        resource.delete(name=name, namespace=namespace)
+
+
+@pytest.fixture
+def kube(tmp_path):
+    """One emulator per test (a clean API), started on port 0 and stopped by its pid."""
+    import subprocess
+    import time
+
+    ready = tmp_path / 'kube-ready'
+    kubeconfig = tmp_path / 'kubeconfig'
+    log = (tmp_path / 'kube.log').open('w')
+    proc = subprocess.Popen([sys.executable, str(ROOT / 'tests' / 'peers' / 'kube_emulator.py'), '--port', '0',
+                             '--ready-file', str(ready), '--kubeconfig', str(kubeconfig)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while not (ready.exists() and ready.read_text().strip()):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError('kube emulator did not start: ' + (tmp_path / 'kube.log').read_text())
+            time.sleep(0.05)
+        yield Emulator(ready.read_text().strip(), kubeconfig)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
