@@ -24,6 +24,8 @@ SCENARIOS = {
     'xe-media-claim-db-backup': {'plex_gpu_resource': 'xe', 'plex_media_claim': 'data', 'plex_db_backup_enabled': True,
                                  'plex_db_backup_nfs_server': '10.77.0.29', 'plex_db_backup_nfs_path': '/backup/plex',
                                  'plex_transcode_medium': '', 'plex_gpu_render_gid': 992},
+    'software-on-storage-node': {'plex_gpu_mode': 'none', 'plex_gpu_group': 'plex_fallback',
+                                 'plex_gpu_label_key': 'mediacluster.homelab/plex'},
     'local-db-backup': {'plex_config_mode': 'local', 'plex_db_backup_enabled': True, 'plex_domain': '',
                         'plex_db_backup_nfs_server': '10.77.0.29', 'plex_db_backup_nfs_path': '/backup/plex'},
 }
@@ -101,7 +103,8 @@ def test_statefulset_runs_only_on_gpu_nodes_and_fails_over_quickly(rendered):
     _, docs = rendered
     pod = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']
     terms = pod['affinity']['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution']['nodeSelectorTerms']
-    assert all({'key': 'gpu', 'operator': 'In', 'values': ['true']} in t['matchExpressions'] for t in terms)
+    key = rendered[0] and SCENARIOS[rendered[0]].get('plex_gpu_label_key', 'gpu')
+    assert all({'key': key, 'operator': 'In', 'values': ['true']} in t['matchExpressions'] for t in terms)
     tolerations = {t['key']: t for t in pod['tolerations']}
     assert tolerations['gpu'] == {'key': 'gpu', 'operator': 'Equal', 'value': 'true', 'effect': 'NoSchedule'}
     for key in ('node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'):
@@ -112,7 +115,11 @@ def test_gpu_access_per_mode(rendered):
     name, docs = rendered
     settings = SCENARIOS[name]
     container = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']['containers'][0]
-    if settings.get('plex_gpu_mode') == 'privileged':
+    if settings.get('plex_gpu_mode') == 'none':
+        assert 'securityContext' not in container and 'gpu.intel.com/i915' not in container['resources']['limits']
+        assert by_kind(docs, 'DaemonSet') == []
+        assert 'securityContext' not in one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']
+    elif settings.get('plex_gpu_mode') == 'privileged':
         assert container['securityContext']['privileged'] is True
         assert {'name': 'dri', 'mountPath': '/dev/dri'} in container['volumeMounts']
         assert not any(k.startswith('gpu.intel.com/') for k in container['resources'].get('limits', {}))
@@ -129,6 +136,8 @@ def test_gpu_access_per_mode(rendered):
 
 def test_render_gids_come_from_the_gpu_hosts(rendered):
     name, docs = rendered
+    if SCENARIOS[name].get('plex_gpu_mode') == 'none':
+        pytest.skip('software transcoding: no GPU, no render group')
     groups = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']['securityContext']['supplementalGroups']
     expected = [SCENARIOS[name]['plex_gpu_render_gid']] if 'plex_gpu_render_gid' in SCENARIOS[name] else [104, 993]
     assert groups == expected  # the inventory's gpu_render_gid of k3s-w3 and k3s-w4, not a hard-coded 992
@@ -167,8 +176,11 @@ def test_holder_runs_on_storage_nodes_never_on_gpu_nodes(rendered):
     holder = one(docs, 'Deployment', 'plex-config-holder')['spec']['template']['spec']
     exprs = holder['affinity']['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution'][
         'nodeSelectorTerms'][0]['matchExpressions']
-    assert {'key': 'kubernetes.io/hostname', 'operator': 'In', 'values': ['k3s-w1', 'k3s-w2']} in exprs
-    assert {'key': 'gpu', 'operator': 'NotIn', 'values': ['true']} in exprs
+    key = SCENARIOS[name].get('plex_gpu_label_key', 'gpu')
+    # Plex moved onto a storage node (software mode): the holder keeps to the other storage node
+    nodes = ['k3s-w2'] if SCENARIOS[name].get('plex_gpu_group') == 'plex_fallback' else ['k3s-w1', 'k3s-w2']
+    assert {'key': 'kubernetes.io/hostname', 'operator': 'In', 'values': nodes} in exprs
+    assert {'key': key, 'operator': 'NotIn', 'values': ['true']} in exprs
     assert not any(t.get('key') == 'gpu' for t in holder.get('tolerations', []))
     assert holder['volumes'][0]['persistentVolumeClaim']['claimName'] == 'plex-config'
 
@@ -200,6 +212,10 @@ def test_services_ingress_and_backups(rendered):
         assert one(docs, 'Ingress', 'plex')['spec']['rules'][0]['host'] == 'plex.media.example'
     else:
         assert by_kind(docs, 'Ingress') == []
+    if settings.get('plex_config_mode') == 'local':
+        assert by_kind(docs, 'RecurringJob') == []  # no Longhorn volume to back up: the DB-only job is the backup
+        assert by_kind(docs, 'CronJob', 'plex-db-backup')
+        return
     job = one(docs, 'RecurringJob', 'plex-config-nightly-backup')
     assert job['metadata']['namespace'] == 'longhorn-system'
     assert (job['spec']['task'], job['spec']['cron'], job['spec']['retain'], job['spec']['groups']) == \
