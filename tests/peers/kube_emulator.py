@@ -8,12 +8,15 @@ for `kubernetes.core.k8s`; it does not validate, list, set status or honour reso
 
 import argparse
 import asyncio
+import copy
 import os
 import pathlib
 import signal
 
+import aiohttp.web
 import kmock
 import yaml
+from kmock._internal import parsing as kmock_parsing
 
 HERE = pathlib.Path(__file__).resolve().parent
 CRD_DIR = HERE.parent / 'schemas' / 'crds'
@@ -34,12 +37,64 @@ def crd_resources(crd_dir=CRD_DIR):
                         yield spec, version['name']
 
 
+def _parse_path(path, _original=kmock_parsing.parse_path):
+    """kmock reads /api/v1/namespaces/<name> as "namespace <name>, no resource" and then 404s every request on a
+    Namespace object; the API server reads it as the Namespace named <name>."""
+    parsed = _original(path)
+    if parsed.group == '' and parsed.plural is None and parsed.namespace and parsed.name is None:
+        return kmock_parsing.ParsedPath(parsed.group, parsed.version, 'namespaces', None, parsed.namespace, None)
+    return parsed
+
+
+kmock_parsing.parse_path = _parse_path
+
+
+def _merged(base, changes):
+    """kmock's patch rule (dicts merge recursively, everything else is replaced), on copies."""
+    result = copy.deepcopy(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = _merged(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def _status(code, reason, message):
+    return aiohttp.web.json_response({'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Failure',
+                                      'reason': reason, 'message': message, 'code': code}, status=code)
+
+
 class ApplyEmulator(kmock.KubernetesEmulator):
-    """kmock's emulator plus one rule of the real API server it lacks: a server-side apply (PATCH with
-    Content-Type application/apply-patch+yaml) of an object that does not exist creates it."""
+    """kmock's emulator plus two rules of the real API server it lacks: a server-side apply (PATCH with
+    Content-Type application/apply-patch+yaml) of an object that does not exist creates it, and a dry run
+    (`?dryRun=All`, what kubernetes.core sends in check mode) answers with the would-be object but stores nothing."""
+
+    async def _dry_run(self, request, content_type):
+        data = request.data if isinstance(request.data, dict) else {}
+        namespace = request.namespace or data.get('metadata', {}).get('namespace')
+        name = request.name or data.get('metadata', {}).get('name')
+        async with self._lock:
+            key = (request.resource, namespace, name)
+            stored = self._objects[key] if name and key in self._objects else None
+            current = copy.deepcopy(stored.raw) if stored is not None and not stored.deleted else None
+        if request.action == kmock.action.CREATE:
+            if current is not None:
+                return _status(409, 'AlreadyExists', '{0} "{1}" already exists'.format(request.resource, name))
+            return aiohttp.web.json_response(data, status=201)
+        if request.action == kmock.action.DELETE:
+            if current is None:
+                return _status(404, 'NotFound', '{0} "{1}" not found'.format(request.resource, name))
+            return aiohttp.web.json_response(current)
+        if current is None and not content_type.startswith('application/apply-patch'):
+            return _status(404, 'NotFound', '{0} "{1}" not found'.format(request.resource, name))
+        return aiohttp.web.json_response(_merged(current or {}, data), status=200 if current else 201)
 
     async def _handle(self, request):
         content_type = request.headers.get('Content-Type', '') if request.headers else ''
+        if (request.resource is not None and (request.params or {}).get('dryRun')
+                and request.action in (kmock.action.CREATE, kmock.action.UPDATE, kmock.action.DELETE)):
+            return await self._dry_run(request, content_type)
         if (request.resource is not None and request.action == kmock.action.UPDATE and request.name
                 and content_type.startswith('application/apply-patch') and isinstance(request.data, dict)):
             key = (request.resource, request.namespace, request.name)

@@ -1,0 +1,192 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: homelab.mediacluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: k8s_manifest_validate
+short_description: Validate Kubernetes manifests against the official schemas and CRD schemas, offline
+version_added: 0.1.0
+description:
+  - Checks a list of manifests before anything is applied or exported, without talking to a cluster.
+  - Built-in kinds are validated with the strict schemas that C(kubernetes-validate) bundles for the target
+    Kubernetes version, so unknown fields, wrong types and bad enum values are errors.
+  - Custom resources are validated against the C(openAPIV3Schema) of their CRD version (from O(crd_paths) or from
+    CRDs among the manifests), strict like the API server's C(fieldValidation=Strict).
+  - Also returns the order to apply the manifests in and the file name each one gets in an exported kustomize tree.
+  - Used by the P(homelab.mediacluster.k8s_delivery#role) role; see C(docs/delivery.md).
+author:
+  - homelab.mediacluster developers
+options:
+  manifests:
+    description:
+      - The manifests, one dict per Kubernetes object.
+    type: list
+    elements: raw
+    required: true
+  kubernetes_version:
+    description:
+      - The Kubernetes version to validate against, C(major.minor) or a full version such as C(v1.33.4+k3s1).
+    type: str
+    required: true
+  crd_paths:
+    description:
+      - CRD files, or directories of C(*.yaml) CRD files, that define the custom resources in O(manifests).
+    type: list
+    elements: path
+    default: []
+  fail_on_error:
+    description:
+      - Fail when a manifest is invalid. With V(false) the module succeeds and returns RV(errors), so that a play
+        can report them itself (e.g. when the task is C(no_log) because the manifests hold Secrets).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    details: Validation reads nothing but local files and changes nothing; it runs the same in check mode.
+  diff_mode:
+    support: none
+    details: There is nothing to diff; the apply or export step shows the diff.
+requirements:
+  - kubernetes-validate
+  - jsonschema
+  - referencing
+  - PyYAML
+notes:
+  - Error messages of Secrets never contain the offending value.
+"""
+
+EXAMPLES = r"""
+- name: Validate the manifests of an app for the cluster's Kubernetes version
+  homelab.mediacluster.k8s_manifest_validate:
+    kubernetes_version: "1.33"
+    crd_paths:
+      - "{{ role_path }}/files/crds"
+    manifests:
+      - apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: sonarr-env
+          namespace: media
+        data:
+          TZ: Etc/UTC
+      - apiVersion: longhorn.io/v1beta2
+        kind: RecurringJob
+        metadata:
+          name: nightly-backup
+          namespace: longhorn-system
+        spec:
+          task: backup
+          cron: "0 3 * * *"
+          retain: 7
+          concurrency: 1
+          groups: [default]
+
+- name: Collect the errors instead of failing (the manifests contain a Secret)
+  homelab.mediacluster.k8s_manifest_validate:
+    kubernetes_version: "{{ cluster_version }}"
+    manifests: "{{ app_manifests }}"
+    fail_on_error: false
+  register: validation
+  no_log: true
+"""
+
+RETURN = r"""
+errors:
+  description: One line per problem, naming kind, namespace/name and the field. Empty when all are valid.
+  returned: always
+  type: list
+  elements: str
+  sample: ["RecurringJob longhorn-system/nightly-backup: spec.retain: 'seven' is not of type 'integer'"]
+valid:
+  description: Whether every manifest validated.
+  returned: always
+  type: bool
+objects:
+  description: C(Kind namespace/name) of each manifest, in input order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["Namespace media", "ConfigMap media/sonarr-env"]
+order:
+  description: Indices into O(manifests) in the order to apply them (namespaces, CRDs, storage classes first).
+  returned: when every manifest is valid
+  type: list
+  elements: int
+  sample: [1, 0]
+files:
+  description: The file name of each manifest in an exported kustomize tree, in input order.
+  returned: when every manifest is valid
+  type: list
+  elements: str
+  sample: ["namespace-media.yaml", "configmap-sonarr-env.yaml"]
+kubernetes_version:
+  description: The C(major.minor) schema version used.
+  returned: always
+  type: str
+  sample: "1.33"
+supported_versions:
+  description: The Kubernetes versions whose schemas are available.
+  returned: always
+  type: list
+  elements: str
+  sample: ["1.25", "1.26", "1.37"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
+
+
+def run(module):
+    params = module.params
+    short = k8s_validation.check_version(params['kubernetes_version'])
+    manifests = params['manifests']
+    errors = k8s_validation.validate_manifests(manifests, short, params['crd_paths'])
+    result = {
+        'changed': False,
+        'errors': errors,
+        'valid': not errors,
+        'objects': [k8s_validation.object_ref(doc) for doc in manifests],
+        'kubernetes_version': short,
+        'supported_versions': k8s_validation.supported_versions(),
+    }
+    if not errors:
+        result['order'] = k8s_validation.apply_order(manifests)
+        result['files'] = k8s_validation.export_filenames(manifests)
+    if errors and params['fail_on_error']:
+        result['msg'] = '{0} of {1} manifest(s) failed validation against Kubernetes {2}; fix them before ' \
+            'anything is applied:\n{3}'.format(len({e.split(':')[0] for e in errors}), len(manifests), short,
+                                               '\n'.join(errors))
+        module.fail_json(**result)
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            'manifests': {'type': 'list', 'elements': 'raw', 'required': True},
+            'kubernetes_version': {'type': 'str', 'required': True},
+            'crd_paths': {'type': 'list', 'elements': 'path', 'default': []},
+            'fail_on_error': {'type': 'bool', 'default': True},
+        },
+        supports_check_mode=True,
+    )
+    if not k8s_validation.HAS_VALIDATION_LIBS:
+        module.fail_json(msg=missing_required_lib('kubernetes-validate, jsonschema and PyYAML'),
+                         exception=k8s_validation.VALIDATION_IMPORT_ERROR)
+    try:
+        result = run(module)
+    except k8s_validation.K8sValidationError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()

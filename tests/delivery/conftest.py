@@ -1,0 +1,130 @@
+"""Fixtures for the Kubernetes delivery layer tests: the collection on sys.path, the kmock API emulator on a free
+loopback port in a background thread (so a test can count the write calls it received), and a playbook runner."""
+
+import asyncio
+import pathlib
+import re
+import sys
+import threading
+
+import pytest
+import yaml
+
+from ..conftest import ROOT, VENV_BIN, run_logged
+
+COLLECTIONS = ROOT / '.collections'
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
+
+WRITE_ACTIONS = {'CREATE', 'UPDATE', 'DELETE'}
+
+
+class RunningEmulator:
+    """kmock in a thread. `calls` records (action, resource, namespace, name, dry_run) for every request."""
+
+    def __init__(self, kubeconfig):
+        self.kubeconfig = kubeconfig
+        self.calls = []
+        self.url = None
+        self.emulator = None
+        self._ready = threading.Event()
+        self._loop = None
+        self._stop = None
+        self._error = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        try:
+            asyncio.run(self._serve())
+        except Exception as exc:  # surfaced in start()
+            self._error = exc
+            self._ready.set()
+
+    async def _serve(self):
+        import kmock
+
+        from tests.peers.kube_emulator import build_emulator, write_kubeconfig
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        async with build_emulator() as emulator, kmock.Server(emulator, host='127.0.0.1', port=0) as server:
+            original = emulator._handle
+
+            async def counting(request):
+                action = getattr(request.action, 'value', request.action)
+                self.calls.append((action, str(request.resource), request.namespace, request.name,
+                                   bool((request.params or {}).get('dryRun'))))
+                return await original(request)
+
+            emulator._handle = counting
+            self.emulator = emulator
+            self.url = 'http://{0}:{1}'.format(server.host, server.port)
+            write_kubeconfig(self.kubeconfig, self.url)
+            self._ready.set()
+            await self._stop.wait()
+
+    def start(self):
+        self._thread.start()
+        self._ready.wait(30)
+        if self._error or not self.url:
+            raise RuntimeError('the kube emulator did not start: {0}'.format(self._error))
+        return self
+
+    def stop(self):
+        if self._loop and self._stop:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(10)
+
+    def writes(self, since=0):
+        """Requests that would change state on a real API server (dry runs excluded)."""
+        return [c for c in self.calls[since:] if c[0] in WRITE_ACTIONS and not c[4]]
+
+    def stored(self, api_version, plural, namespace, name):
+        """The stored object as a dict, or None. e.g. stored('v1', 'configmaps', 'demo', 'settings')."""
+        group, _, version = api_version.rpartition('/')
+        for key in list(self.emulator._objects.keys()):
+            resource, ns, obj_name = key
+            if ((resource.group or '', resource.version, resource.plural) == (group, version, plural)
+                    and ns == namespace and obj_name == name):
+                obj = self.emulator._objects[key]
+                return None if obj.deleted else obj.raw
+        return None
+
+
+@pytest.fixture
+def kube(tmp_path):
+    emulator = RunningEmulator(tmp_path / 'kubeconfig').start()
+    yield emulator
+    emulator.stop()
+
+
+def write_playbook(directory, plays):
+    directory = pathlib.Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / 'inventory.yml').write_text(yaml.safe_dump({'all': {'hosts': {'localhost': {
+        'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}}))
+    path = directory / 'play.yml'
+    path.write_text(yaml.safe_dump(plays, sort_keys=False))
+    return path
+
+
+def run_playbook(name, playbook, *args, extra_vars=None):
+    cmd = [str(VENV_BIN / 'ansible-playbook'), '-i', str(pathlib.Path(playbook).parent / 'inventory.yml'),
+           str(playbook)]
+    if extra_vars:
+        vars_file = pathlib.Path(playbook).parent / 'extra-vars.yml'
+        vars_file.write_text(yaml.safe_dump(extra_vars))
+        cmd += ['-e', '@' + str(vars_file)]
+    cmd += list(args)
+    return run_logged(name, cmd, timeout=600)
+
+
+def recap(output, host='localhost'):
+    """{'ok': n, 'changed': n, 'failed': n, ...} from the PLAY RECAP line of host."""
+    match = re.search(r'^{0}\s*:\s*(.*)$'.format(re.escape(host)), output, re.MULTILINE)
+    assert match, 'no PLAY RECAP line for {0} in the output'.format(host)
+    return {k: int(v) for k, v in re.findall(r'(\w+)=(\d+)', match.group(1))}
+
+
+def changed_items(output):
+    """Loop items reported changed, e.g. ['ConfigMap demo/settings', ...]."""
+    return re.findall(r'^changed: \[localhost\] => \(item=(.+?)\)\s*$', output, re.MULTILINE)
