@@ -89,27 +89,15 @@ class Emulator:
 
 @pytest.fixture
 def kube(tmp_path):
-    """One emulator per test (a clean API), started on port 0 and stopped by its pid."""
-    import subprocess
-    import time
+    """The kmock emulator (tests/peers/kube_emulator.py, with issue 6's dry-run rule) in a thread on a free loopback
+    port with a temp kubeconfig; .writes() lists the non-dry-run write requests it received."""
+    from tests.delivery.conftest import RunningEmulator
 
-    ready = tmp_path / 'kube-ready'
-    kubeconfig = tmp_path / 'kubeconfig'
-    log = (tmp_path / 'kube.log').open('w')
-    proc = subprocess.Popen([sys.executable, str(ROOT / 'tests' / 'peers' / 'kube_emulator.py'), '--port', '0',
-                             '--ready-file', str(ready), '--kubeconfig', str(kubeconfig)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    running = RunningEmulator(tmp_path / 'kubeconfig').start()
     try:
-        deadline = time.monotonic() + 30
-        while not (ready.exists() and ready.read_text().strip()):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError('kube emulator did not start: ' + (tmp_path / 'kube.log').read_text())
-            time.sleep(0.05)
-        yield Emulator(ready.read_text().strip(), kubeconfig)
+        emulator = Emulator(running.url, tmp_path / 'kubeconfig')
+        emulator.writes = running.writes
+        emulator.calls = running.calls
+        yield emulator
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        running.stop()

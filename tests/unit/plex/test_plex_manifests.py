@@ -208,6 +208,7 @@ def test_services_ingress_and_backups(rendered):
     assert one(docs, 'Service', 'plex-headless')['spec']['clusterIP'] == 'None'
     assert one(docs, 'Service', 'plex')['spec']['ports'][0]['port'] == 32400
     assert one(docs, 'StatefulSet', 'plex')['spec']['serviceName'] == 'plex-headless'
+    assert one(docs, 'StatefulSet', 'plex')['spec'].get('replicas', 1) == 1  # one SQLite writer
     if settings.get('plex_domain', 'media.example'):
         assert one(docs, 'Ingress', 'plex')['spec']['rules'][0]['host'] == 'plex.media.example'
     else:

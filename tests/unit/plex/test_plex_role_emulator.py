@@ -22,7 +22,9 @@ PLAYBOOK = ROOT / 'playbooks' / '70_plex.yml'
 
 def playbook(kube, tmp_path, name, *args, inventory=None):
     extra = tmp_path / 'extra.json'
-    extra.write_text(json.dumps({'k8s_kubeconfig': kube.kubeconfig, 'plex_manage_preferences': False}))
+    # the emulator runs no pods: nothing would ever become ready (k8s_delivery_wait)
+    extra.write_text(json.dumps({'k8s_kubeconfig': kube.kubeconfig, 'plex_manage_preferences': False,
+                                 'k8s_delivery_wait': False}))
     cmd = [str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory or HERE / 'inventory'), str(PLAYBOOK),
            '-e', '@' + str(extra)] + list(args)
     return run_logged('plex-emulator-' + name, cmd, timeout=600)
@@ -92,12 +94,16 @@ def test_converge_then_rerun_unchanged(kube, tmp_path):
     assert claim['spec']['volumeName'] == VOLUME  # the role's apply did not clobber Longhorn's binding
     assert claim['metadata']['labels']['recurring-job-group.longhorn.io/plex'] == 'enabled'
 
+    before = len(kube.calls)
     code, output = playbook(kube, tmp_path, 'rerun')
     assert code == 0, tail(output)
     assert recap_changed(output) == 0, tail(output, 80)
+    assert kube.writes(before) == [], 'the rerun sent write requests'
 
+    before = len(kube.calls)
     code, output = playbook(kube, tmp_path, 'rerun-check', '--check', '--diff')
     assert code == 0 and recap_changed(output) == 0, tail(output, 80)
+    assert kube.writes(before) == []
 
 
 def test_recreated_volume_needs_the_repoint_flag(kube, tmp_path):
@@ -138,6 +144,7 @@ def test_bad_inputs_fail_in_preflight_before_any_change(kube, tmp_path, case, ar
     if case == 'config-shrinks':
         seed_longhorn(kube, size='10Gi')
     inventory = bad_inventory(tmp_path) if case == 'no-gpu-node' else None
+    seeded = len(kube.calls)
     code, output = playbook(kube, tmp_path, 'bad-' + case, *args, inventory=inventory)
     assert code != 0, tail(output)
     assert expected in ' '.join(output.split()), tail(output, 40)
@@ -145,5 +152,6 @@ def test_bad_inputs_fail_in_preflight_before_any_change(kube, tmp_path, case, ar
     assert 'preflight' in failed_task.lower() or 'Check' in failed_task or 'Validating' in failed_task, failed_task
     assert kube.get('apps/v1', 'StatefulSet', 'plex', 'media') is None
     assert kube.get('apps/v1', 'DaemonSet', 'intel-gpu-plugin', 'media') is None
+    assert kube.writes(seeded) == [], 'preflight failed but the run wrote to the API'
 
 
