@@ -7,7 +7,6 @@ here (plex_manage_preferences=false); the plex_preferences module itself is test
 
 import json
 import re
-import shutil
 
 import pytest
 import yaml
