@@ -54,6 +54,9 @@ def test_preferences_change_restarts_plex_once_then_nothing(kube, tmp_path, samp
     shutil.copy(samples / 'claimed.xml', prefs)
     before = dict(ET.parse(prefs).getroot().attrib)  # noqa: S314
     api_defaults_replicas(kube)
+    # left over from the first run, when the server was not claimed yet
+    kube.apply({'apiVersion': 'v1', 'kind': 'Secret', 'metadata': {'name': 'plex-claim', 'namespace': 'media'},
+                'type': 'Opaque', 'stringData': {'PLEX_CLAIM': 'claim-expired'}})
     seeded = len(kube.calls)
 
     code, output = run(kube, tmp_path, 'first', config)
@@ -65,7 +68,7 @@ def test_preferences_change_restarts_plex_once_then_nothing(kube, tmp_path, samp
     assert 'RUNNING HANDLER [homelab.mediacluster.plex : Start Plex]' in output
     assert kube.get('apps/v1', 'StatefulSet', 'plex', 'media')['spec']['replicas'] == 1
     assert len(scale_writes(kube, seeded)) >= 3  # applied, stopped, started again by the handler
-    assert kube.get('v1', 'Secret', 'plex-claim', 'media') is None  # already claimed: no token sent
+    assert kube.get('v1', 'Secret', 'plex-claim', 'media') is None  # claimed: no token sent, the old one removed
     pod = kube.get('apps/v1', 'StatefulSet', 'plex', 'media')['spec']['template']['spec']
     assert 'PLEX_CLAIM' not in {e['name'] for e in pod['containers'][0]['env']}
 
