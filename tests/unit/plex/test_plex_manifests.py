@@ -10,6 +10,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
+
 from ...conftest import VENV_BIN, run_logged, tail
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -23,7 +25,9 @@ SCENARIOS = {
     'privileged': {'plex_gpu_mode': 'privileged'},
     'xe-media-claim-db-backup': {'plex_gpu_resource': 'xe', 'plex_media_claim': 'data', 'plex_db_backup_enabled': True,
                                  'plex_db_backup_nfs_server': '10.77.0.29', 'plex_db_backup_nfs_path': '/backup/plex',
-                                 'plex_transcode_medium': '', 'plex_gpu_render_gid': 992},
+                                 'plex_transcode_medium': '', 'plex_gpu_render_gid': 992, 'plex_backup_group': 'plex',
+                                 'plex_backup_recurring_job': {'name': 'plex-config-nightly-backup',
+                                                               'cron': '0 3 * * *', 'retain': 7, 'concurrency': 1}},
     'software-on-storage-node': {'plex_gpu_mode': 'none', 'plex_gpu_group': 'plex_fallback',
                                  'plex_gpu_label_key': 'mediacluster.homelab/plex'},
     'local-db-backup': {'plex_config_mode': 'local', 'plex_db_backup_enabled': True, 'plex_domain': '',
@@ -81,6 +85,15 @@ def one(docs, kind, name):
 
 @pytest.mark.parametrize('version', K8S_VERSIONS)
 def test_every_manifest_validates(rendered, version):
+    """The delivery layer's validator (kubernetes-validate strict for built-ins, the Longhorn CRD schema made strict
+    for RecurringJob) finds nothing; it runs on the same documents before every apply or export."""
+    _, docs = rendered
+    assert k8s_validation.validate_manifests(docs, version, [str(CRDS)]) == []
+
+
+@pytest.mark.parametrize('version', K8S_VERSIONS)
+def test_every_manifest_validates_independently(rendered, version):
+    """A second, independent check with kubernetes-validate and jsonschema directly."""
     _, docs = rendered
     schemas = crd_schemas()
     errors = []
@@ -165,7 +178,8 @@ def test_config_volume_per_mode(rendered):
     assert pvc['volumeName'] == 'media-plex-config-nfs' and pvc['storageClassName'] == ''
     rwx = one(docs, 'PersistentVolumeClaim', 'plex-config')
     assert rwx['spec']['storageClassName'] == 'longhorn-rwx' and rwx['spec']['accessModes'] == ['ReadWriteMany']
-    assert rwx['metadata']['labels']['recurring-job-group.longhorn.io/plex'] == 'enabled'
+    group = SCENARIOS[name].get('plex_backup_group', 'default')
+    assert rwx['metadata']['labels']['recurring-job-group.longhorn.io/' + group] == 'enabled'
     assert rwx['metadata']['labels']['recurring-job.longhorn.io/source'] == 'enabled'
 
 
@@ -217,10 +231,13 @@ def test_services_ingress_and_backups(rendered):
         assert by_kind(docs, 'RecurringJob') == []  # no Longhorn volume to back up: the DB-only job is the backup
         assert by_kind(docs, 'CronJob', 'plex-db-backup')
         return
-    job = one(docs, 'RecurringJob', 'plex-config-nightly-backup')
-    assert job['metadata']['namespace'] == 'longhorn-system'
-    assert (job['spec']['task'], job['spec']['cron'], job['spec']['retain'], job['spec']['groups']) == \
-        ('backup', '0 3 * * *', 7, ['plex'])
+    if 'plex_backup_recurring_job' not in settings:
+        assert by_kind(docs, 'RecurringJob') == []  # the claim joins the longhorn role's nightly-backup (default)
+    else:
+        job = one(docs, 'RecurringJob', 'plex-config-nightly-backup')
+        assert job['metadata']['namespace'] == 'longhorn-system'
+        assert (job['spec']['task'], job['spec']['cron'], job['spec']['retain'], job['spec']['groups']) == \
+            ('backup', '0 3 * * *', 7, ['plex'])
     cron = by_kind(docs, 'CronJob', 'plex-db-backup')
     assert len(cron) == (1 if settings.get('plex_db_backup_enabled') else 0)
     if cron:
@@ -255,3 +272,5 @@ def test_the_validators_are_not_a_no_op():
     service = {'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'x'}, 'spec': {'clusterIp': 'None'}}
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(service, K8S_VERSIONS[-1], strict=True)
+    shared = k8s_validation.validate_manifests([job, service], K8S_VERSIONS[-1], [str(CRDS)])
+    assert len(shared) >= 2 and any('retain' in e for e in shared) and any('clusterIp' in e for e in shared)

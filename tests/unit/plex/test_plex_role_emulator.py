@@ -85,13 +85,12 @@ def test_converge_then_rerun_unchanged(kube, tmp_path):
                                 ('apps/v1', 'Deployment', 'plex-config-holder', 'media'),
                                 ('v1', 'PersistentVolumeClaim', 'plex-config-nfs', 'media'),
                                 ('v1', 'Service', 'plex', 'media'), ('v1', 'Service', 'plex-headless', 'media'),
-                                ('networking.k8s.io/v1', 'Ingress', 'plex', 'media'),
-                                ('longhorn.io/v1beta2', 'RecurringJob', 'plex-config-nightly-backup',
-                                 'longhorn-system')]:
+                                ('networking.k8s.io/v1', 'Ingress', 'plex', 'media')]:
         assert kube.get(api, kind, name, ns) is not None, '{0} {1} was not applied'.format(kind, name)
     claim = kube.get('v1', 'PersistentVolumeClaim', 'plex-config', 'media')
     assert claim['spec']['volumeName'] == VOLUME  # the role's apply did not clobber Longhorn's binding
-    assert claim['metadata']['labels']['recurring-job-group.longhorn.io/plex'] == 'enabled'
+    # the longhorn role's nightly-backup job (group default, 03:00, retain 7) picks the volume up
+    assert claim['metadata']['labels']['recurring-job-group.longhorn.io/default'] == 'enabled'
 
     before = len(kube.calls)
     code, output = playbook(kube, tmp_path, 'rerun')

@@ -33,8 +33,7 @@ def test_export_writes_kustomize_trees_without_a_cluster(tmp_path):
     kinds = {(d['kind'], d['metadata']['name']) for docs in trees.values() for d in docs}
     assert {('DaemonSet', 'intel-gpu-plugin'), ('PersistentVolumeClaim', 'plex-config'),
             ('Deployment', 'plex-config-holder')} <= {(d['kind'], d['metadata']['name']) for d in trees['plex-storage']}
-    assert {('PersistentVolume', 'media-plex-config-nfs'), ('StatefulSet', 'plex'), ('Ingress', 'plex'),
-            ('RecurringJob', 'plex-config-nightly-backup')} <= kinds
+    assert {('PersistentVolume', 'media-plex-config-nfs'), ('StatefulSet', 'plex'), ('Ingress', 'plex')} <= kinds
     pv = next(d for d in trees['plex'] if d['kind'] == 'PersistentVolume' and d['metadata']['name'].endswith('nfs'))
     assert pv['spec']['nfs'] == {'server': SHARE['server'], 'path': SHARE['path']}
 
