@@ -17,7 +17,8 @@ description:
     Writes one export (a path and its clients, each with its own options) into an exports(5) file, marked by a
     comment C(# homelab.mediacluster nfs_export: NAME) on the line before it. Only that marked entry is ever
     changed; every other line of the file (comments, continuation lines, other exports) is kept byte for byte.
-  - Validates the path, the client syntax and every option before anything is written: unknown options,
+  - >-
+    Validates the path, the client syntax and every option before anything is written: unknown options,
     conflicting pairs (C(root_squash)/C(no_root_squash), C(all_squash)/C(no_root_squash), C(rw)/C(ro), ...),
     C(fsid) values already used by another export, and a path already exported by a line the module does not own.
   - Reads, compares, then acts. When the file already holds the wanted entry the module returns C(changed=false)
