@@ -70,3 +70,12 @@ def test_lxc_node_is_refused(tmp_path):
     code, out = run_playbook('longhorn-nodes-lxc', _playbook(tmp_path / 'pb', {'node_flavour': 'lxc'}))
     assert code != 0
     assert 'thishost is an LXC container: it has no iSCSI and no block devices' in ' '.join(out.split())
+
+
+def test_non_fatal_mode_reports_and_goes_on(tmp_path):
+    expected = _expected_missing()
+    code, out = run_playbook('longhorn-nodes-nonfatal', _playbook(
+        tmp_path / 'pb', {'node_flavour': 'vm', 'longhorn_node_checks_fatal': False}))
+    assert code == 0, out[-2000:]
+    if expected:
+        assert 'continuing because longhorn_node_checks_fatal is false' in ' '.join(out.split())
