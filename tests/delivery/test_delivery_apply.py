@@ -108,3 +108,31 @@ def test_version_mismatch_and_unsupported_version_fail_in_preflight(kube, tmp_pa
     assert code != 0
     assert 'k8s_delivery_kubernetes_version=1.33 but the cluster runs 1.26' in out
     assert kube.writes() == []
+
+
+WIDGET_CRD = {
+    'apiVersion': 'apiextensions.k8s.io/v1', 'kind': 'CustomResourceDefinition',
+    'metadata': {'name': 'widgets.example.com'},
+    'spec': {'group': 'example.com', 'scope': 'Namespaced',
+             'names': {'kind': 'Widget', 'plural': 'widgets', 'singular': 'widget', 'listKind': 'WidgetList'},
+             'versions': [{'name': 'v1', 'served': True, 'storage': True, 'schema': {'openAPIV3Schema': {
+                 'type': 'object', 'properties': {'spec': {'type': 'object', 'properties': {
+                     'size': {'type': 'integer'}}}}}}}]}}
+WIDGET = {'apiVersion': 'example.com/v1', 'kind': 'Widget', 'metadata': {'name': 'w1', 'namespace': 'demo'},
+          'spec': {'size': 3}}
+
+
+def test_check_mode_reports_objects_whose_crd_comes_in_the_same_run(kube, tmp_path):
+    """The emulator, like a real API server, cannot dry-run a Widget before its CRD exists: check mode reports it as
+    to be created (and writes nothing); a real run stops with the server's refusal, naming the object."""
+    docs = manifests() + [WIDGET_CRD, WIDGET]
+    playbook = write_playbook(tmp_path / 'pb', _play(docs))
+    code, out = run_playbook('delivery-apply-crd-check', playbook, '--check', '--diff', extra_vars=_vars(kube))
+    assert code == 0, out[-3000:]
+    flat = ' '.join(out.split())
+    assert 'Widget demo/w1 would be created; the API server cannot dry-run it yet' in flat
+    assert kube.writes() == []
+
+    code, out = run_playbook('delivery-apply-crd-real', playbook, extra_vars=_vars(kube))
+    assert code != 0
+    assert 'The API server refused Widget demo/w1 (app demo):' in ' '.join(out.split())
