@@ -1,6 +1,8 @@
 """30_k3s.yml on a throwaway node (install/configure only): the generated token reaches the node in a 0600 file but
-never the -vvv output; reset.yml refuses without its confirmation and removes k3s with it."""
+never the -vvv output; a rerun changes nothing; upgrade.yml installs a newly pinned binary; reset.yml refuses
+without its confirmation and removes k3s with it."""
 
+import hashlib
 import re
 
 import pytest
@@ -41,6 +43,20 @@ def test_rerun_changes_nothing(installed):
     assert code == 0, tail(output)
     recap = re.findall(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)', output, re.M)
     assert recap == [('cp1', '0')], tail(output)
+
+
+def test_upgrade_replaces_the_binary_with_the_newly_pinned_one(installed, node, tmp_path):
+    newer = tmp_path / 'k3s'
+    newer.write_text('#!/bin/sh\necho "k3s version v1.34.1+k3s1 (stand-in)"\n')
+    newer.chmod(0o755)
+    sha = hashlib.sha256(newer.read_bytes()).hexdigest()
+    code, output = playbook('k3s-upgrade', installed['inventory'], 'upgrade.yml', '-e',
+                            'k3s_common_airgap_binary={0} k3s_common_airgap_binary_sha256={1}'.format(newer, sha))
+    assert code == 0, tail(output)
+    on_node = podman('exec', node['name'], 'sha256sum', '/usr/local/bin/k3s').stdout.split()[0]
+    assert on_node == sha
+    # k3s was not running (install/configure only): the upgrade must not have started or restarted it
+    assert podman('exec', node['name'], 'systemctl', 'is-active', 'k3s.service', check=False).stdout.strip() != 'active'
 
 
 def test_reset_needs_its_confirmation(installed, node):
