@@ -1,0 +1,264 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.mediacluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters that hold the k3s cluster logic: inventory checks, the server join plan, restart quorum checks and the
+key-by-key kernel command line edit. Pure functions, unit-tested in tests/unit/test_k3s_filters.py."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: k3s_join_plan
+short_description: Order in which k3s servers start and join an embedded-etcd cluster
+description:
+  - Takes the server group (in inventory order) and which servers already hold etcd data, and returns which server
+    runs C(cluster-init), the servers that join one at a time through the VIP, and whether the cluster already exists.
+  - The same plugin file also provides C(k3s_cluster_errors), C(k3s_restart_allowed), C(k3s_arch) and
+    C(kernel_cmdline_set).
+positional: servers
+options:
+  _input:
+    description: Server names in inventory order.
+    type: list
+    elements: str
+    required: true
+  initialized:
+    description: Server names whose etcd data directory already exists.
+    type: list
+    elements: str
+    default: []
+author: homelab.mediacluster developers
+'''
+
+EXAMPLES = r'''
+- name: Plan the servers
+  ansible.builtin.set_fact:
+    _plan: "{{ groups['k3s_servers'] | homelab.mediacluster.k3s_join_plan(['cp2']) }}"
+'''
+
+RETURN = r'''
+_value:
+  description: The plan.
+  type: dict
+  contains:
+    bootstrap:
+      description: Server that starts with cluster-init and no server URL (null when the cluster exists).
+      type: str
+    seed:
+      description: Server the others wait for before joining (the bootstrap server or the first initialised one).
+      type: str
+    joiners:
+      description: Servers that join through the VIP, in order, one at a time.
+      type: list
+    existing:
+      description: True when some server already holds etcd data.
+      type: bool
+    quorum:
+      description: Members needed for etcd quorum once every server has joined.
+      type: int
+'''
+
+import ipaddress
+
+from ansible.errors import AnsibleFilterError
+
+SUPPORTED_ARCHES = {
+    'x86_64': 'amd64', 'amd64': 'amd64',
+    'aarch64': 'arm64', 'arm64': 'arm64',
+    'armv7l': 'armhf', 'armv7': 'armhf', 'armhf': 'armhf', 'arm': 'armhf',
+}
+
+
+def k3s_arch(machine):
+    """Map an `uname -m` / ansible_architecture value to the k3s release architecture, or None."""
+    return SUPPORTED_ARCHES.get(str(machine or '').lower())
+
+
+def quorum(members):
+    return members // 2 + 1
+
+
+def k3s_join_plan(servers, initialized=None):
+    servers = list(servers or [])
+    if not servers:
+        raise AnsibleFilterError('k3s_join_plan: the server group is empty; put at least one host in k3s_servers')
+    if len(set(servers)) != len(servers):
+        raise AnsibleFilterError('k3s_join_plan: a server is listed twice: {0}'.format(servers))
+    initialized = [s for s in servers if s in set(initialized or [])]
+    if initialized:
+        # The cluster exists: nobody runs cluster-init again (that would fork a second cluster). New or wiped
+        # servers join through the VIP after the existing members are confirmed healthy.
+        seed = initialized[0]
+        bootstrap = None
+        joiners = [s for s in servers if s not in initialized]
+    else:
+        seed = bootstrap = servers[0]
+        joiners = servers[1:]
+    roles = {}
+    for server in servers:
+        # the first server keeps cluster-init for as long as it holds (or is about to create) the etcd data, so its
+        # config never flips between runs; a wiped first server of an existing cluster joins like any other
+        roles[server] = 'init' if server == bootstrap or (server == servers[0] and server in initialized) else 'join'
+    return {
+        'roles': roles,
+        'bootstrap': bootstrap,
+        'seed': seed,
+        'members': initialized or [seed],
+        'joiners': joiners,
+        'existing': bool(initialized),
+        'quorum': quorum(len(servers)),
+    }
+
+
+def k3s_restart_allowed(healthy_members, total_members):
+    """True when restarting one healthy member still leaves etcd a quorum of healthy members."""
+    healthy_members, total_members = int(healthy_members), int(total_members)
+    if total_members <= 1:
+        return True  # a single server has no quorum to lose; its restart is an outage either way
+    return healthy_members - 1 >= quorum(total_members)
+
+
+def _node_errors(node):
+    errors = []
+    name = node.get('name')
+    arch = node.get('arch')
+    if k3s_arch(arch) is None:
+        errors.append(
+            '{0}: architecture {1!r} is not supported by k3s releases (amd64, arm64, armhf). Remove the host from '
+            'k3s_cluster or set k3s_common_arch to one of x86_64, aarch64, armv7l if detection is wrong.'.format(
+                name, arch))
+    if node.get('gpu'):
+        labels = node.get('labels') or {}
+        taints = node.get('taints') or []
+        if not any(str(t).startswith('gpu=') and str(t).endswith(':NoSchedule') for t in taints):
+            errors.append(
+                '{0} is in the GPU group but has no gpu=…:NoSchedule taint: set k3s_common_gpu_taint (default '
+                '"gpu=true:NoSchedule") and keep it in k3s_common_node_taints so only GPU workloads land there.'.format(
+                    name))
+        if 'gpu' not in labels:
+            errors.append(
+                '{0} is in the GPU group but has no gpu label: set k3s_common_gpu_labels (default {{gpu: "true"}}) so '
+                'the Plex pod can select the node.'.format(name))
+    return errors
+
+
+def k3s_cluster_errors(cluster):
+    """Check the whole cluster described by the inventory; return a list of fix-it messages (empty = fine).
+
+    cluster: {servers: [node], agents: [node], vip: str}
+    node: {name (inventory host), node_name (k3s node name), ip, cidr (ip/prefix of its interface), arch,
+           gpu (bool), labels (dict), taints (list)}
+    """
+    errors = []
+    servers = list(cluster.get('servers') or [])
+    agents = list(cluster.get('agents') or [])
+    nodes = servers + agents
+    # the group decides the count (under --limit not every server is described)
+    server_names = list(cluster.get('server_names') or [s['name'] for s in servers])
+    if not server_names:
+        errors.append('k3s_servers is empty: put one or three (an odd number of) servers in the inventory.')
+    elif len(server_names) > 1 and len(server_names) % 2 == 0:
+        errors.append(
+            '{0} servers ({1}): etcd needs an odd number of servers for quorum ({0} servers survive no more failures '
+            'than {2} do). Add a server (e.g. a Raspberry Pi as quorum-only member) or move one to k3s_agents.'.format(
+                len(server_names), ', '.join(server_names), len(server_names) - 1))
+
+    seen = {}
+    for node in nodes:
+        key = str(node.get('node_name') or '').lower()
+        if key in seen:
+            errors.append(
+                'duplicate node name {0!r} for {1} and {2}: k3s refuses a second node with the same name. Give '
+                'each host a unique hostname or set k3s_common_node_name per host.'.format(
+                    node.get('node_name'), seen[key], node['name']))
+        else:
+            seen[key] = node['name']
+    ips = {}
+    for node in nodes:
+        if node.get('ip') in ips:
+            errors.append('{0} and {1} share the IP {2}: set k3s_common_node_ip per host.'.format(
+                ips[node['ip']], node['name'], node['ip']))
+        ips.setdefault(node.get('ip'), node['name'])
+
+    vip = cluster.get('vip')
+    try:
+        vip_addr = ipaddress.ip_address(str(vip))
+    except ValueError:
+        errors.append('k3s_common_vip={0!r} is not an IP address: set it to a free address in the servers\' '
+                      'subnet (e.g. 192.168.1.100).'.format(vip))
+        vip_addr = None
+    if vip_addr is not None:
+        if vip in ips:
+            errors.append(
+                'k3s_common_vip={0} is the IP of {1}: the VIP must be a free address that no node uses (kube-vip '
+                'moves it between servers). Pick an unused address in the servers\' subnet.'.format(vip, ips[vip]))
+        for server in servers:
+            try:
+                network = ipaddress.ip_interface(str(server.get('cidr'))).network
+            except ValueError:
+                errors.append('{0}: cannot tell its subnet ({1!r}); set k3s_common_node_cidr (e.g. '
+                              '192.168.1.11/24).'.format(server['name'], server.get('cidr')))
+                continue
+            if vip_addr not in network:
+                errors.append(
+                    'k3s_common_vip={0} is outside the subnet {1} of server {2}: kube-vip announces the VIP by ARP, '
+                    'which only works inside the servers\' layer-2 subnet. Pick a free address in {1}.'.format(
+                        vip, network, server['name']))
+    for node in nodes:
+        errors.extend(_node_errors(node))
+    return errors
+
+
+def kernel_cmdline_set(cmdline, params):
+    """Set each key of params in a kernel command line exactly once, keeping every other word and its order.
+
+    params: dict key -> value (None or '' for a bare flag). A key that already has the wanted value keeps its place;
+    duplicates of a managed key are removed; a missing key is appended.
+    cgroup_enable is special: the kernel accepts it several times with different values, so pass
+    {'cgroup_enable': ['memory', 'cpuset']} to require each value once.
+    """
+    words = str(cmdline or '').split()
+    out = []
+    placed = set()
+    wanted = {}
+    for key, value in (params or {}).items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        wanted[key] = ['' if v is None else str(v) for v in values]
+    for word in words:
+        key, _sep, value = word.partition('=')
+        if key not in wanted:
+            out.append(word)
+            continue
+        if len(wanted[key]) > 1:
+            if value not in wanted[key]:
+                out.append(word)  # another value of a repeatable key (e.g. cgroup_enable=blkio): not ours
+            elif (key, value) not in placed:
+                out.append(word)
+                placed.add((key, value))
+            continue
+        if (key, None) in placed:
+            continue  # duplicate of a single-valued managed key
+        want = wanted[key][0]
+        out.append(key if want == '' else '{0}={1}'.format(key, want))
+        placed.add((key, None))
+    for key, values in wanted.items():
+        if len(values) > 1:
+            for value in values:
+                if (key, value) not in placed:
+                    out.append('{0}={1}'.format(key, value))
+                    placed.add((key, value))
+        elif (key, None) not in placed:
+            out.append(key if values[0] == '' else '{0}={1}'.format(key, values[0]))
+    return ' '.join(out)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            'k3s_join_plan': k3s_join_plan,
+            'k3s_restart_allowed': k3s_restart_allowed,
+            'k3s_cluster_errors': k3s_cluster_errors,
+            'k3s_arch': k3s_arch,
+            'kernel_cmdline_set': kernel_cmdline_set,
+        }

@@ -1,0 +1,66 @@
+"""A throwaway node container for the k3s playbook tests: bad inventories point every host at it, so a preflight
+that wrongly passed would change only this container (and the tests check it did not)."""
+
+import hashlib
+import json
+import shutil
+import subprocess
+import uuid
+
+import pytest
+import yaml
+
+from ..conftest import ROOT, VENV_BIN, run_logged
+
+IMAGE = 'localhost/mediacluster-node:bookworm'
+
+
+def podman(*args, check=True):
+    return subprocess.run(['podman', *args], capture_output=True, text=True, check=check)
+
+
+@pytest.fixture(scope='module')
+def node():
+    if shutil.which('podman') is None or podman('image', 'exists', IMAGE, check=False).returncode != 0:
+        pytest.skip('needs podman and the node image {0} (make image)'.format(IMAGE))
+    name = 'mc-k3s-pytest-' + uuid.uuid4().hex[:8]
+    podman('run', '-d', '--name', name, '--runtime', 'runc', '--ulimit', 'nofile=20000:20000',
+           '--ulimit', 'nproc=32768:32768', IMAGE, '/sbin/init')
+    try:
+        ip = json.loads(podman('inspect', name).stdout)[0]['NetworkSettings']['IPAddress']
+        yield {'name': name, 'ip': ip}
+    finally:
+        podman('rm', '-f', '-t', '0', name, check=False)
+
+
+@pytest.fixture(scope='module')
+def standin(tmp_path_factory):
+    """A stand-in k3s executable on the controller and its real sha256."""
+    directory = tmp_path_factory.mktemp('k3s-standin')
+    binary = directory / 'k3s'
+    binary.write_text('#!/bin/sh\necho "k3s version v1.33.5+k3s1 (stand-in)"\n')
+    binary.chmod(0o755)
+    return {'path': str(binary), 'sha256': hashlib.sha256(binary.read_bytes()).hexdigest()}
+
+
+def inventory(tmp_path, node, servers, agents=(), *, gpu=(), all_vars=None, host_vars=None):
+    """Write an inventory whose hosts all live in the `node` container."""
+    host_vars = host_vars or {}
+    hosts = {}
+    for i, name in enumerate(list(servers) + list(agents)):
+        hosts[name] = dict({'ansible_connection': 'containers.podman.podman', 'ansible_host': node['name'],
+                            'ansible_python_interpreter': '/usr/bin/python3',
+                            'k3s_common_node_ip': '10.81.0.{0}'.format(11 + i),
+                            'k3s_common_node_cidr': '10.81.0.{0}/24'.format(11 + i)}, **host_vars.get(name, {}))
+    data = {'all': {'vars': dict(all_vars or {}), 'children': {'k3s_cluster': {'children': {
+        'k3s_servers': {'hosts': {s: hosts[s] for s in servers}},
+        'k3s_agents': {'hosts': {a: hosts[a] for a in agents}}}},
+        'gpu_nodes': {'hosts': {g: {} for g in gpu}}}}}
+    path = tmp_path / 'hosts.yml'
+    path.write_text(yaml.safe_dump(data))
+    return str(path)
+
+
+def playbook(name, inv, playbook_file, *args):
+    return run_logged(name, [str(VENV_BIN / 'ansible-playbook'), '-i', inv, str(ROOT / 'playbooks' / playbook_file),
+                             *args], timeout=600)
