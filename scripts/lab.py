@@ -20,6 +20,7 @@ A failed `up` tears down everything it started, so no half-started lab is left b
 """
 
 import argparse
+import hashlib
 import json
 import os
 import pathlib
@@ -225,6 +226,30 @@ def start_node(topo, node, pubkey):
          'umask 077; mkdir -p /root/.ssh; cat > /root/.ssh/authorized_keys'], stdin=pubkey)
 
 
+STANDIN = '''#!/bin/sh
+# homelab.mediacluster lab stand-in: no k3s binary was supplied (MEDIACLUSTER_K3S_BINARY), so the lab installs this
+# file in its place and never starts k3s. It answers --version like k3s so tools that read the version work.
+case "$1" in --version|-v) echo "k3s version v0.0.0+standin (lab stand-in, not k3s)"; exit 0 ;; esac
+echo "lab stand-in: this is not k3s; set MEDIACLUSTER_K3S_BINARY to a real k3s binary" >&2
+exit 1
+'''
+
+
+def prepare_k3s_binary():
+    """Put the k3s binary the lab installs at .lab/k3s with its sha256 in .lab/k3s.sha256: the real one from
+    MEDIACLUSTER_K3S_BINARY, else a stand-in that is never started."""
+    target = LAB_DIR / 'k3s'
+    real = os.environ.get('MEDIACLUSTER_K3S_BINARY')
+    if real:
+        shutil.copyfile(real, target)
+    else:
+        target.write_text(STANDIN)
+    target.chmod(0o755)
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()
+    (LAB_DIR / 'k3s.sha256').write_text(digest + '\n')
+    log('k3s for the lab: {0}'.format(real or 'stand-in (install/configure only; set MEDIACLUSTER_K3S_BINARY)'))
+
+
 def wait_nodes(topo, timeout=60):
     for node in topo['nodes']:
         wait_port(node['ip'], 22, timeout, 'sshd on ' + node['name'])
@@ -242,6 +267,7 @@ def up(inventory):
         if run(['podman', 'network', 'exists', topo['network']], check=False).returncode != 0:
             run(['podman', 'network', 'create', '--label', _label(topo), '--subnet', topo['subnet'], topo['network']])
         pubkey = ensure_ssh_key().with_suffix('.pub').read_text()
+        prepare_k3s_binary()
         for node in topo['nodes']:
             start_node(topo, node, pubkey)
         wait_nodes(topo)

@@ -123,7 +123,8 @@ def _node_errors(node):
     errors = []
     name = node.get('name')
     arch = node.get('arch')
-    if k3s_arch(arch) is None:
+    # None: not known yet (the site preflight reads only the inventory, before any host is contacted)
+    if arch is not None and k3s_arch(arch) is None:
         errors.append(
             '{0}: architecture {1!r} is not supported by k3s releases (amd64, arm64, armhf). Remove the host from '
             'k3s_cluster or set k3s_common_arch to one of x86_64, aarch64, armv7l if detection is wrong.'.format(
