@@ -85,7 +85,7 @@ def _role_section(role_dir):
         lines += ['Role README: [roles/{0}/README.md](../roles/{0}/README.md)'.format(role_dir.name), '']
     for name, raw_entry in entry_points.items():
         entry = raw_entry or {}
-        if len(entry_points) > 1 or name != 'main':
+        if name != 'main':
             lines += ['### Entry point `{0}` (`include_role: tasks_from: {0}`)'.format(name), '']
         else:
             lines += ['### Entry point `main`', '']
