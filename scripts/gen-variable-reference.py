@@ -70,7 +70,7 @@ def _description(opt):
     text = _text(opt.get('description'))
     extras = []
     if opt.get('choices'):
-        extras.append('Choices: ' + ', '.join('`{0}`'.format(c) for c in opt['choices']) + '.')
+        extras.append('Choices: ' + ', '.join('`{0}`'.format(c if c != '' else '""') for c in opt['choices']) + '.')
     if opt.get('no_log'):
         extras.append('*secret* (no_log).')
     return ' '.join([text] + extras).strip()
