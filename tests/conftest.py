@@ -18,6 +18,7 @@ def tool_env(**extra):
     env['PATH'] = '{0}{1}{2}'.format(VENV_BIN, os.pathsep, env.get('PATH', ''))
     env['ANSIBLE_CONFIG'] = str(ROOT / 'ansible.cfg')
     env['ANSIBLE_HOME'] = str(ROOT / '.ansible')  # caches stay in the checkout, never a stale copy in ~/.ansible
+    env['ANSIBLE_CACHE_PLUGIN'] = 'memory'  # no facts carried from one test's run into another's
     env.update({'ANSIBLE_NOCOLOR': '1', 'NO_COLOR': '1', 'PY_COLORS': '0', 'ANSIBLE_FORCE_COLOR': '0'})
     env.update(extra)
     return env
