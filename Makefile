@@ -7,7 +7,7 @@ export ANSIBLE_HOME := $(CURDIR)/.ansible
 INVENTORY ?= inventory/lab
 SCENARIO ?= default
 
-.PHONY: help host-setup venv image lab lab-up lab-down lab-status smoke test lint unit molecule build clean
+.PHONY: help host-setup venv image lab lab-up lab-down lab-status site smoke test lint unit molecule build clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -21,7 +21,7 @@ venv: ## the pinned toolchain in ./.venv (requirements.txt)
 image: host-setup  ## build (or reuse) the lab/molecule node image
 	bash scripts/build-node-image.sh
 
-lab: lab-up smoke  ## bring the lab up and run the main job against it
+lab: lab-up site  ## bring the lab up and run the main job (playbooks/site.yml) against it
 
 lab-up: host-setup venv  ## start the lab: node containers, fakepve, Kubernetes emulator
 	python3 scripts/lab.py up -i $(INVENTORY)
@@ -31,6 +31,9 @@ lab-down: venv  ## remove every container, network and process the lab started
 
 lab-status: venv
 	python3 scripts/lab.py status -i $(INVENTORY)
+
+site: venv  ## playbooks/site.yml against INVENTORY (default: the lab)
+	ansible-playbook -i $(INVENTORY) playbooks/site.yml
 
 smoke: venv  ## reach every lab host, the Proxmox API and the Kubernetes API
 	ansible-playbook -i $(INVENTORY) playbooks/smoke.yml
