@@ -105,3 +105,27 @@ def test_failure_half_way_leaves_nothing(scratch_inventory, tmp_path):
     assert code == 1
     assert 'up failed; tearing down' in output and 'removed containers: labtest-0' in output
     assert _labelled('container', 'labtest') == [] and _labelled('network', 'labtest') == []
+
+
+def test_site_runs_end_to_end_on_the_lab_and_reruns_unchanged():
+    """The README's main command: site.yml against the lab (fakepve guests, podman nodes, ganesha NAS, Kubernetes
+    emulator; k3s in install/configure-only mode unless MEDIACLUSTER_K3S_BINARY is set), then a no-op rerun."""
+    was_up = subprocess.run(LAB + ['status'], capture_output=True).returncode == 0
+    code, output = run_logged('lab-up-site', LAB + ['up'])
+    assert code == 0, tail(output)
+    try:
+        playbook = [str(VENV_BIN / 'ansible-playbook'), '-i', 'inventory/lab', 'playbooks/site.yml']
+        code, first = run_logged('lab-site-1', playbook, timeout=1800)
+        assert code == 0, tail(first, 80)
+        hosts = json.loads(subprocess.run([str(VENV_BIN / 'ansible-inventory'), '-i', 'inventory/lab', '--list'],
+                                          capture_output=True, text=True, cwd=ROOT).stdout)['lab_nodes']['hosts']
+        assert set(hosts) <= set(_recap(first)), 'site.yml did not reach every lab node'
+        assert 'The inventory passed every check.' in first and 'Manual step left' in first
+        code, second = run_logged('lab-site-2', playbook, timeout=1800)
+        assert code == 0, tail(second, 80)
+        changed = {host: n for host, n in _recap(second).items() if n}
+        assert not changed, 'the no-op rerun of site.yml changed something: {0}'.format(changed)
+    finally:
+        if not was_up:
+            code, output = run_logged('lab-down-site', LAB + ['down'])
+            assert code == 0, tail(output)
