@@ -292,6 +292,46 @@ class ProxmoxClient(object):
         return None
 
 
+GUEST_KINDS = {'lxc': ('container', 60), 'qemu': ('VM', 120)}
+
+
+def converge_power(guest, kind, node, vmid, *, status, pending, result):
+    """Bring a guest to the power state its module was asked for; return the status it ends in.
+
+    guest: the module's guest object (module, p = params with state/restart_on_change, check, client, name);
+    kind: 'lxc' or 'qemu'; pending: config keys that wait for the next start. A running guest with pending changes
+    is rebooted only with restart_on_change, otherwise it is reported (restart_required) and left running.
+    """
+    noun, shutdown_timeout = GUEST_KINDS[kind]
+    p = guest.p
+    running = status == 'running'
+    action = None
+    if p['state'] == 'started' and not running:
+        action = 'start'
+    elif p['state'] == 'stopped' and running:
+        action = 'shutdown'
+    elif p['state'] == 'restarted':
+        action = 'reboot' if running else 'start'
+    elif running and pending:
+        if p['restart_on_change']:
+            action = 'reboot'
+        else:
+            result['restart_required'] = True
+            guest.module.warn('{0}: {1} change(s) wait for the next start of {2} {3}: {4}. Set restart_on_change=true '
+                              'to reboot it.'.format(guest.name, len(pending), noun, vmid, ', '.join(pending)))
+    if action is None:
+        return status
+    result['changed'] = True
+    result['power_action'] = action
+    if not guest.check:
+        params = {'forceStop': 1, 'timeout': shutdown_timeout} if action == 'shutdown' else {}
+        upid = guest.client.post('/nodes/{0}/{1}/{2}/status/{3}'.format(node, kind, vmid, action), **params)
+        guest.client.wait_task(node, upid, '{0}: {1} of {2} {3}'.format(guest.name, action, noun, vmid))
+        if action in ('start', 'reboot'):
+            result['pending_keys'] = []
+    return 'stopped' if action == 'shutdown' else 'running'
+
+
 def describe(exc):
     """PVE's message in a proxmoxer ResourceException, with the per-field errors."""
     parts = [str(getattr(exc, 'status_message', '') or '').strip() or str(exc)]

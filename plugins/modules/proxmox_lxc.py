@@ -242,6 +242,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.homelab.mediacluster.plugins.module_utils.proxmox import (
     ProxmoxClient,
     ProxmoxError,
+    converge_power,
     join_props,
     normalise_props,
     normalise_tags,
@@ -531,43 +532,12 @@ class Container(object):
                 items = self.client.get(base + '/pending') or []
                 pending = sorted(set(pending) | set(i['key'] for i in items if 'pending' in i or i.get('delete')))
         result['pending_keys'] = pending
-        status = self.power(node, vmid, status, pending, result)
+        status = converge_power(self, 'lxc', node, vmid, status=status, pending=pending, result=result)
         result['status'] = status
         if not self.check:
             wrote = values or deletes or resize or result.get('power_action')
             result['config'] = self.client.get(base + '/config') if wrote else current
         return result
-
-    def power(self, node, vmid, status, pending, result):
-        p = self.p
-        base = '/nodes/{0}/lxc/{1}'.format(node, vmid)
-        running = status == 'running'
-        action = None
-        if p['state'] == 'started' and not running:
-            action = 'start'
-        elif p['state'] == 'stopped' and running:
-            action = 'shutdown'
-        elif p['state'] == 'restarted':
-            action = 'reboot' if running else 'start'
-        elif running and pending:
-            if p['restart_on_change']:
-                action = 'reboot'
-            else:
-                result['restart_required'] = True
-                self.module.warn('{0}: {1} change(s) wait for the next start of container {2}: {3}. Set '
-                                 'restart_on_change=true to reboot it.'.format(self.name, len(pending), vmid,
-                                                                               ', '.join(pending)))
-        if action is None:
-            return status
-        result['changed'] = True
-        result['power_action'] = action
-        if not self.check:
-            params = {'forceStop': 1, 'timeout': 60} if action == 'shutdown' else {}
-            upid = self.client.post(base + '/status/' + action, **params)
-            self.client.wait_task(node, upid, '{0}: {1} of container {2}'.format(self.name, action, vmid))
-            if action in ('start', 'reboot'):
-                result['pending_keys'] = []
-        return 'stopped' if action == 'shutdown' else 'running'
 
     def create(self, vmid, result):
         p = self.p

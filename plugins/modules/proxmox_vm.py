@@ -189,6 +189,7 @@ from ansible.module_utils.six.moves.urllib.parse import quote, unquote
 from ansible_collections.homelab.mediacluster.plugins.module_utils.proxmox import (
     ProxmoxClient,
     ProxmoxError,
+    converge_power,
     normalise_tags,
     parse_bool,
     parse_size,
@@ -345,7 +346,7 @@ class Vm(object):
                 items = self.client.get(base + '/pending') or []
                 pending = sorted(i['key'] for i in items if 'pending' in i or i.get('delete'))
         result['pending_keys'] = pending
-        status = self.power(node, vmid, status, pending, result)
+        status = converge_power(self, 'qemu', node, vmid, status=status, pending=pending, result=result)
         result['status'] = status
         if p['wait_for_agent'] and status == 'running' and not self.check:
             result['ip_addresses'] = self.agent_addresses(node, vmid)
@@ -408,35 +409,6 @@ class Vm(object):
         self.client.wait_task(template['node'], upid, '{0}: cloning template {1} into VM {2}'.format(
             self.name, template['vmid'], vmid))
         return node, vmid
-
-    def power(self, node, vmid, status, pending, result):
-        p = self.p
-        running = status == 'running'
-        action = None
-        if p['state'] == 'started' and not running:
-            action = 'start'
-        elif p['state'] == 'stopped' and running:
-            action = 'shutdown'
-        elif p['state'] == 'restarted':
-            action = 'reboot' if running else 'start'
-        elif running and pending:
-            if p['restart_on_change']:
-                action = 'reboot'
-            else:
-                result['restart_required'] = True
-                self.module.warn('{0}: changes wait for the next start of VM {1}: {2}. Set restart_on_change=true '
-                                 'to reboot it.'.format(self.name, vmid, ', '.join(pending)))
-        if action is None:
-            return status
-        result['changed'] = True
-        result['power_action'] = action
-        if not self.check:
-            params = {'forceStop': 1, 'timeout': 120} if action == 'shutdown' else {}
-            upid = self.client.post('/nodes/{0}/qemu/{1}/status/{2}'.format(node, vmid, action), **params)
-            self.client.wait_task(node, upid, '{0}: {1} of VM {2}'.format(self.name, action, vmid))
-            if action in ('start', 'reboot'):
-                result['pending_keys'] = []
-        return 'stopped' if action == 'shutdown' else 'running'
 
     def agent_addresses(self, node, vmid):
         deadline = time.time() + self.p['agent_timeout']
