@@ -1,0 +1,319 @@
+"""Benchmark (not a test): playbooks/site.yml on the local lab at 3, 6 and 12 k3s nodes.
+
+For each size the script writes a lab inventory derived from inventory/lab (same group_vars, the seed's roles for
+the nodes it keeps, extra VM workers cloned on fakepve for the 12-node lab), brings that lab up, runs site.yml
+twice (first converge, then the no-op rerun) and tears the lab down again. It records, per run: wall time, the time
+of each numbered playbook (from the ansible.posix.json callback's play durations), and the tasks reported changed
+per host. A rerun with any changed task is reported as a failure (exit code 1).
+
+Results: bench/site-results.json (raw), docs/benchmark.md (table, machine, date) and
+docs/images/site-benchmark.png (rerun and first-converge time against node count).
+
+    make venv && .venv/bin/pip install -r bench/requirements.txt
+    .venv/bin/python bench/site_bench.py [--sizes 3 6 12] [--replace-lab]
+
+The lab uses fixed addresses (10.77.0.0/24, ports 8006/16443): the script refuses to run while a lab is up unless
+--replace-lab is given, and never runs at the same time as `make test`.
+"""
+
+import argparse
+import copy
+import datetime
+import json
+import os
+import pathlib
+import platform
+import shutil
+import subprocess
+import sys
+import time
+
+import yaml
+
+try:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+except ImportError:  # checked in main(), before an hour of work rather than after
+    plt = None
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+WORK = ROOT / '.bench'  # inventories sit two levels below ROOT, so the lab's lab_dir (../../.lab) is ROOT/.lab
+RESULTS = ROOT / 'bench' / 'site-results.json'
+DOC = ROOT / 'docs' / 'benchmark.md'
+PLOT = ROOT / 'docs' / 'images' / 'site-benchmark.png'
+LAB_INVENTORY = ROOT / 'inventory' / 'lab'
+PLAYBOOK = ROOT / 'playbooks' / 'site.yml'
+
+# k3s nodes per size; lab-pve (Proxmox host) and lab-nas (NFS server) are in every lab on top of these.
+# 3: one server and two agents (a VM and the GPU LXC) - the smallest layout the collection supports with Plex.
+# 6: the lab as shipped (seed 001: three servers with the Pi quorum node, two VM workers, the GPU LXC).
+# 12: the 6-node lab plus six more VM workers cloned on the Proxmox host, four of them Longhorn storage nodes.
+EXTRA_WORKERS = [('lab-w{0}'.format(n), 10 + n + 30, 110 + n) for n in range(4, 10)]  # name, last octet, vmid
+TOPOLOGIES = {
+    3: {'servers': ['lab-cp1'], 'agents': ['lab-w1', 'lab-w3'], 'storage': ['lab-cp1', 'lab-w1']},
+    6: {'servers': ['lab-cp1', 'lab-cp2', 'lab-cp3'], 'agents': ['lab-w1', 'lab-w2', 'lab-w3'],
+        'storage': ['lab-w1', 'lab-w2']},
+    12: {'servers': ['lab-cp1', 'lab-cp2', 'lab-cp3'],
+         'agents': ['lab-w1', 'lab-w2', 'lab-w3'] + [w[0] for w in EXTRA_WORKERS],
+         'storage': ['lab-w1', 'lab-w2', 'lab-w4', 'lab-w5']},
+}
+WORKER_VM = '''---
+# Benchmark worker {name}: a VM cloned from the cloud-init template like lab-w1; {name} (a podman node on
+# 10.77.0.{octet}) is what answers SSH.
+proxmox_guest:
+  type: vm
+  node: pve
+  vmid: {vmid}
+  template: debian-12-cloudinit
+  storage: local-lvm
+  cores: 4
+  memory: 8192
+  ipconfig:
+    ipconfig0: ip=10.77.0.{octet}/24,gw=10.77.0.1
+  ciuser: debian
+  onboot: true
+  tags: [k3s]
+'''
+
+
+class BenchError(Exception):
+    pass
+
+
+def tool_env(facts_dir):
+    env = dict(os.environ)
+    env.update({
+        'PATH': '{0}:{1}'.format(ROOT / '.venv' / 'bin', env.get('PATH', '')),
+        'ANSIBLE_CONFIG': str(ROOT / 'ansible.cfg'),
+        'ANSIBLE_HOME': str(ROOT / '.ansible'),
+        'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json',
+        'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.json',  # replaces profile_tasks, which prints into stdout
+        'ANSIBLE_CACHE_PLUGIN_CONNECTION': str(facts_dir),  # a fresh fact cache per lab size
+        'ANSIBLE_NOCOLOR': '1',
+    })
+    return env
+
+
+def lab(command, inventory):
+    cmd = [str(ROOT / '.venv' / 'bin' / 'python'), str(ROOT / 'scripts' / 'lab.py'), command, '-i', str(inventory)]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=tool_env(WORK / 'facts'), check=False)
+    if proc.returncode != 0:
+        raise BenchError('scripts/lab.py {0} -i {1} failed:\n{2}{3}'.format(command, inventory, proc.stdout[-2000:],
+                                                                          proc.stderr[-2000:]))
+    return time.monotonic() - started
+
+
+def lab_is_up():
+    proc = subprocess.run(['podman', 'ps', '--filter', 'label=mediacluster.lab', '--format', '{{.Names}}'],
+                          capture_output=True, text=True, check=False)
+    return proc.stdout.split()
+
+
+def write_inventory(size):
+    """inventory/lab with the k3s nodes of TOPOLOGIES[size]; group_vars and the kept host_vars are symlinks."""
+    topo = TOPOLOGIES[size]
+    inv = WORK / 'lab-{0}'.format(size)
+    if inv.exists():
+        shutil.rmtree(inv)
+    (inv / 'host_vars').mkdir(parents=True)
+    (inv / 'group_vars').symlink_to(LAB_INVENTORY / 'group_vars')
+    base = yaml.safe_load((LAB_INVENTORY / 'hosts.yml').read_text())
+    children = base['all']['children']
+    lab_hosts = children['lab_nodes']['hosts']
+    k3s_nodes = topo['servers'] + topo['agents']
+    extra = {name: (octet, vmid) for name, octet, vmid in EXTRA_WORKERS}
+    kept = {}
+    for name in ['lab-pve'] + k3s_nodes + ['lab-nas']:
+        if name in lab_hosts:
+            kept[name] = lab_hosts[name]
+        else:
+            octet, vmid = extra[name]
+            kept[name] = {'ansible_host': '10.77.0.{0}'.format(octet)}
+            (inv / 'host_vars' / name).mkdir()
+            (inv / 'host_vars' / name / 'proxmox_guest.yml').write_text(
+                WORKER_VM.format(name=name, octet=octet, vmid=vmid))
+    children['lab_nodes']['hosts'] = kept
+    servers = children['k3s_cluster']['children']['k3s_servers']['hosts']
+    agents = children['k3s_cluster']['children']['k3s_agents']['hosts']
+    children['k3s_cluster']['children']['k3s_servers']['hosts'] = {n: copy.deepcopy(servers.get(n)) for n in
+                                                                  topo['servers']}
+    children['k3s_cluster']['children']['k3s_agents']['hosts'] = {n: copy.deepcopy(agents.get(n)) for n in
+                                                                 topo['agents']}
+    children['storage_nodes']['hosts'] = {n: None for n in topo['storage']}
+    for host_dir in (LAB_INVENTORY / 'host_vars').iterdir():
+        if host_dir.name in kept:
+            (inv / 'host_vars' / host_dir.name).symlink_to(host_dir)
+    (inv / 'hosts.yml').write_text('---\n# Generated by bench/site_bench.py: the lab with {0} k3s nodes.\n{1}'.format(
+        size, yaml.safe_dump(base, sort_keys=False)))
+    return inv
+
+
+def playbook_of(play_path):
+    return pathlib.Path(play_path.rsplit(':', 1)[0]).name if play_path else '?'
+
+
+def parse_time(stamp):
+    return datetime.datetime.fromisoformat(stamp.replace('Z', '+00:00'))
+
+
+def run_site(inventory, label):
+    facts = WORK / 'facts-{0}'.format(inventory.name)
+    started = time.monotonic()
+    proc = subprocess.run(['ansible-playbook', '-i', str(inventory), str(PLAYBOOK)], cwd=ROOT, capture_output=True,
+                          text=True, env=tool_env(facts), check=False)
+    wall = time.monotonic() - started
+    (WORK / '{0}-{1}.json'.format(inventory.name, label)).write_text(proc.stdout)
+    (WORK / '{0}-{1}.stderr'.format(inventory.name, label)).write_text(proc.stderr)
+    try:
+        result = json.loads(proc.stdout)
+    except ValueError as exc:
+        raise BenchError('{0} run of site.yml on {1} printed no JSON (rc={2}); stderr:\n{3}'.format(
+            label, inventory.name, proc.returncode, proc.stderr[-3000:])) from exc
+    per_playbook = {}
+    for play in result.get('plays', []):
+        duration = play['play']['duration']
+        if 'end' not in duration:  # a play whose hosts were all skipped ran no task
+            continue
+        seconds = (parse_time(duration['end']) - parse_time(duration['start'])).total_seconds()
+        name = playbook_of(play['play'].get('path', ''))
+        per_playbook[name] = per_playbook.get(name, 0.0) + seconds
+    stats = result.get('stats', {})
+    changed = {host: s.get('changed', 0) for host, s in stats.items() if s.get('changed', 0)}
+    failed = {host: s.get('failures', 0) + s.get('unreachable', 0) for host, s in stats.items()
+              if s.get('failures', 0) + s.get('unreachable', 0)}
+    if proc.returncode != 0 or failed:
+        raise BenchError('{0} run of site.yml on {1} failed (rc={2}, failed hosts {3}); see {4}'.format(
+            label, inventory.name, proc.returncode, failed, WORK / '{0}-{1}.json'.format(inventory.name, label)))
+    return {'wall_s': round(wall, 1), 'rc': proc.returncode, 'hosts': len(stats),
+            'changed_total': sum(changed.values()), 'changed_by_host': changed,
+            'playbooks_s': {k: round(v, 1) for k, v in sorted(per_playbook.items())}}
+
+
+def machine():
+    cpu = next((line.split(':', 1)[1].strip() for line in pathlib.Path('/proc/cpuinfo').read_text().splitlines()
+                if line.startswith('model name')), platform.processor())
+    mem_kb = int(next(line.split()[1] for line in pathlib.Path('/proc/meminfo').read_text().splitlines()
+                      if line.startswith('MemTotal')))
+    ansible = subprocess.run([str(ROOT / '.venv' / 'bin' / 'ansible'), '--version'], capture_output=True, text=True,
+                             check=False).stdout.splitlines()[0]
+    podman = subprocess.run(['podman', '--version'], capture_output=True, text=True, check=False).stdout.strip()
+    osr = dict(line.split('=', 1) for line in pathlib.Path('/etc/os-release').read_text().splitlines() if '=' in line)
+    return {'cpu': cpu, 'cores': os.cpu_count(), 'memory_gib': round(mem_kb / 1048576, 1),
+            'os': osr.get('PRETTY_NAME', '').strip('"'), 'kernel': platform.release(), 'ansible': ansible,
+            'podman': podman, 'python': platform.python_version()}
+
+
+def bench(sizes):
+    report = {'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+              'commit': subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=ROOT, capture_output=True,
+                                       text=True, check=False).stdout.strip(),
+              'machine': machine(), 'runs': []}
+    for size in sizes:
+        inv = write_inventory(size)
+        shutil.rmtree(WORK / 'facts-{0}'.format(inv.name), ignore_errors=True)
+        print('== {0} k3s nodes: lab up'.format(size), flush=True)
+        entry = {'k3s_nodes': size, 'lab_hosts': len(TOPOLOGIES[size]['servers'] + TOPOLOGIES[size]['agents']) + 2,
+                 'load_before': os.getloadavg()[0]}
+        try:
+            entry['lab_up_s'] = round(lab('up', inv), 1)
+            for label in ('first', 'rerun'):
+                print('== {0} k3s nodes: site.yml {1}'.format(size, label), flush=True)
+                entry[label] = run_site(inv, label)
+                print('   {0[wall_s]} s, changed={0[changed_total]}'.format(entry[label]), flush=True)
+        finally:
+            entry['load_after'] = os.getloadavg()[0]
+            lab('down', inv)
+        report['runs'].append(entry)
+    return report
+
+
+def write_plot(report):
+    runs = report['runs']
+    nodes = [r['k3s_nodes'] for r in runs]
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=110)
+    ax.plot(nodes, [r['first']['wall_s'] for r in runs], 'o--', label='first converge')
+    ax.plot(nodes, [r['rerun']['wall_s'] for r in runs], 'o-', label='no-op rerun (changed=0)')
+    ax.set_xlabel('k3s nodes (+ Proxmox host and NAS)')
+    ax.set_ylabel('site.yml wall time (s)')
+    ax.set_xticks(nodes)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title('site.yml on the lab, {0}'.format(report['date']), fontsize=9)
+    fig.tight_layout()
+    PLOT.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(PLOT)
+
+
+def write_doc(report):
+    m = report['machine']
+    runs = report['runs']
+    books = sorted({b for r in runs for key in ('first', 'rerun') for b in r[key]['playbooks_s']})
+    lines = [
+        '# Benchmark: site.yml on the lab',
+        '',
+        'Generated by `bench/site_bench.py` on {0} at commit `{1}`; rerun it after changes that touch many hosts.'
+        .format(report['date'], report['commit']),
+        '',
+        'Machine: {cpu}, {cores} cores, {memory_gib} GiB, {os} (kernel {kernel}), {podman}, {ansible}, Python '
+        '{python}. Every lab node is a podman container on this machine reached over SSH; Proxmox is fakepve and '
+        'the Kubernetes API is the kmock emulator (no pods run), so the times are Ansible\'s own cost: facts, '
+        'checks, templates and API round trips, not k3s start-up or image pulls.'.format(**m),
+        '',
+        '![site.yml wall time against node count](images/site-benchmark.png)',
+        '',
+        '| k3s nodes | lab hosts | lab up | first converge | no-op rerun | changed on rerun | load (1 min) before |',
+        '|---:|---:|---:|---:|---:|---:|---:|',
+    ]
+    for r in runs:
+        lines.append('| {0} | {1} | {2} s | {3} s | {4} s | {5} | {6:.1f} |'.format(
+            r['k3s_nodes'], r['lab_hosts'], r['lab_up_s'], r['first']['wall_s'], r['rerun']['wall_s'],
+            r['rerun']['changed_total'], r['load_before']))
+    lines += ['', 'Per playbook (seconds, first converge / rerun):', '',
+              '| playbook | ' + ' | '.join('{0} nodes'.format(r['k3s_nodes']) for r in runs) + ' |',
+              '|---|' + '---:|' * len(runs)]
+    for book in books:
+        cells = ['{0} / {1}'.format(r['first']['playbooks_s'].get(book, '-'), r['rerun']['playbooks_s'].get(book, '-'))
+                 for r in runs]
+        lines.append('| {0} | {1} |'.format(book, ' | '.join(cells)))
+    lines += ['', 'Topologies (all with lab-pve and lab-nas):', '']
+    for size in [r['k3s_nodes'] for r in runs]:
+        t = TOPOLOGIES[size]
+        lines.append('- {0} nodes: servers {1}; agents {2}; storage nodes {3}.'.format(
+            size, ', '.join(t['servers']), ', '.join(t['agents']), ', '.join(t['storage'])))
+    lines += ['', 'Raw figures: `bench/site-results.json`.', '']
+    DOC.write_text('\n'.join(lines))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--sizes', type=int, nargs='+', default=sorted(TOPOLOGIES), choices=sorted(TOPOLOGIES))
+    parser.add_argument('--replace-lab', action='store_true', help='tear down a running lab first')
+    args = parser.parse_args()
+    if plt is None:
+        sys.exit('matplotlib is missing: .venv/bin/pip install -r bench/requirements.txt')
+    running = lab_is_up()
+    if running and not args.replace_lab:
+        sys.exit('a lab is up ({0}); the benchmark needs its addresses. Run `make lab-down` first or pass '
+                 '--replace-lab.'.format(', '.join(running)))
+    WORK.mkdir(parents=True, exist_ok=True)
+    if running:
+        lab('down', LAB_INVENTORY)
+    try:
+        report = bench(args.sizes)
+    except BenchError as exc:
+        sys.exit(str(exc))
+    out = RESULTS
+    out.write_text(json.dumps(report, indent=2) + '\n')
+    write_plot(report)
+    write_doc(report)
+    print('wrote {0}, {1}, {2}'.format(out.relative_to(ROOT), DOC.relative_to(ROOT), PLOT.relative_to(ROOT)))
+    bad = [r['k3s_nodes'] for r in report['runs'] if r['rerun']['changed_total']]
+    if bad:
+        sys.exit('the no-op rerun changed tasks at {0} nodes: see changed_by_host in {1}'.format(bad, out))
+
+
+if __name__ == '__main__':
+    main()
