@@ -12,15 +12,20 @@ from ..delivery.conftest import kube, recap, run_playbook  # noqa: F401  (fixtur
 CHART_VALUES = pathlib.Path(__file__).resolve().parents[1] / 'schemas' / 'longhorn-v1.12.1-chart-values.yaml'
 
 
-def write_longhorn_playbook(directory, storage_nodes=('w1', 'w2'), flavours=None, play_vars=None):
+def write_longhorn_playbook(directory, storage_nodes=('w1', 'w2'), flavours=None, play_vars=None, k3s_nodes=()):
     directory = pathlib.Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     flavours = flavours or {}
+
+    def hosts(names):
+        return {name: ({'node_flavour': flavours[name]} if name in flavours else {}) for name in names}
+
     inventory = {'all': {
         'hosts': {'localhost': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}},
-        'children': {'storage_nodes': {'hosts': {
-            name: ({'node_flavour': flavours[name]} if name in flavours else {}) for name in storage_nodes}}},
+        'children': {'storage_nodes': {'hosts': hosts(storage_nodes)}},
     }}
+    if k3s_nodes:
+        inventory['all']['children']['k3s_cluster'] = {'hosts': hosts(k3s_nodes)}
     (directory / 'inventory.yml').write_text(yaml.safe_dump(inventory))
     play = [{'name': 'Longhorn', 'hosts': 'localhost', 'gather_facts': False, 'vars': play_vars or {},
              'roles': [{'role': 'homelab.mediacluster.longhorn'}]}]

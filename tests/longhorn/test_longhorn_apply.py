@@ -8,6 +8,7 @@ import urllib.request
 from .conftest import recap, run_playbook, write_longhorn_playbook
 
 LABEL = 'node.longhorn.io/create-default-disk'
+COMPONENTS = 'mediacluster.homelab/longhorn'
 
 
 def _create_node(kube, name):
@@ -26,9 +27,10 @@ def _vars(kube, **extra):
 
 
 def test_apply_check_rerun_and_upgrade_path(kube, tmp_path):
-    for node in ('w1', 'w2'):
+    # cp1 runs pods (so Longhorn's components) but holds no replica; w3 is an LXC node: no Longhorn at all.
+    for node in ('cp1', 'w1', 'w2', 'w3'):
         _create_node(kube, node)
-    playbook = write_longhorn_playbook(tmp_path / 'pb')
+    playbook = write_longhorn_playbook(tmp_path / 'pb', k3s_nodes=('cp1', 'w1', 'w2', 'w3'), flavours={'w3': 'lxc'})
     start = len(kube.calls)
 
     code, out = run_playbook('longhorn-apply-1-check', playbook, '--check', '--diff', extra_vars=_vars(kube))
@@ -44,7 +46,8 @@ def test_apply_check_rerun_and_upgrade_path(kube, tmp_path):
     written = {(w[1].split("plural='")[1].rstrip("')"), w[3]) for w in kube.writes(mark)}
     assert written == {('namespaces', 'longhorn-system'), ('helmcharts', 'longhorn'),
                        ('storageclasses', 'longhorn-rwx'), ('recurringjobs', 'nightly-backup'),
-                       ('recurringjobs', 'snapshot-cleanup'), ('nodes', 'w1'), ('nodes', 'w2')}, written
+                       ('recurringjobs', 'snapshot-cleanup'), ('nodes', 'cp1'), ('nodes', 'w1'),
+                       ('nodes', 'w2')}, written
     chart = kube.stored('helm.cattle.io/v1', 'helmcharts', 'kube-system', 'longhorn')
     assert chart['spec']['version'] == '1.12.1' and chart['spec']['failurePolicy'] == 'abort'
     assert 'backupTarget: nfs://10.77.0.29:/srv/nas/longhorn_backup' in chart['spec']['valuesContent']
@@ -54,7 +57,9 @@ def test_apply_check_rerun_and_upgrade_path(kube, tmp_path):
     assert rwx['parameters']['migratable'] == 'false'
     for node in ('w1', 'w2'):
         labels = kube.stored('v1', 'nodes', None, node)['metadata']['labels']
-        assert labels == {'role': 'worker', LABEL: 'true'}, labels
+        assert labels == {'role': 'worker', LABEL: 'true', COMPONENTS: 'true'}, labels
+    assert kube.stored('v1', 'nodes', None, 'cp1')['metadata']['labels'] == {'role': 'worker', COMPONENTS: 'true'}
+    assert kube.stored('v1', 'nodes', None, 'w3')['metadata']['labels'] == {'role': 'worker'}
 
     mark = len(kube.calls)
     code, out = run_playbook('longhorn-apply-3-rerun', playbook, extra_vars=_vars(kube))

@@ -98,7 +98,11 @@ def test_every_manifest_validates_and_values_use_chart_names(tmp_path, chart_val
         assert jobs['snapshot-cleanup']['task'] == 'snapshot-cleanup'
         assert rwx['parameters']['numberOfReplicas'] == '2'
         assert values['defaultSettings']['createDefaultDiskLabeledNodes'] is True
-        assert values['longhornManager']['nodeSelector'] == {'node.longhorn.io/create-default-disk': 'true'}
+        # Every component selects the collection's Longhorn-node label, not the disk label: the CSI plugin and the
+        # instance managers must run wherever a pod with a Longhorn claim may land, not only where replicas live.
+        for part in ('longhornManager', 'longhornDriver', 'longhornUI'):
+            assert values[part]['nodeSelector'] == {'mediacluster.homelab/longhorn': 'true'}, part
+        assert values['defaultSettings']['systemManagedComponentsNodeSelector'] == 'mediacluster.homelab/longhorn:true'
     else:
         assert values['defaultBackupStore']['backupTargetCredentialSecret'] == 'longhorn-s3'
         assert values['httproute']['enabled'] is True

@@ -55,5 +55,5 @@ def test_lxc_storage_node_is_refused(tmp_path):
     playbook = write_longhorn_playbook(tmp_path / 'pb', storage_nodes=('w1', 'w2', 'w3'), flavours={'w3': 'lxc'})
     code, out = run_playbook('longhorn-bad-lxc', playbook, extra_vars=export_vars(tree))
     assert code != 0
-    assert _flat('w3 (node_flavour lxc) cannot hold Longhorn replicas') in _flat(out)
+    assert _flat('w3 (node_flavour lxc) cannot run Longhorn') in _flat(out)
     assert not tree.exists()
