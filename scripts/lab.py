@@ -293,7 +293,14 @@ def down(topo, quiet=False):
         names = run(['podman', 'ps', '-a', '--filter', 'label=' + _label(topo), '--format', '{{.Names}}'],
                     check=False).stdout.split()
         if names:
-            run(['podman', 'rm', '-f', '-t', '2'] + names)
+            # Under load podman can lose a race with a container that exits during the stop ("could not be
+            # stopped: container state improper: stopped"); the second pass removes what the first left.
+            if run(['podman', 'rm', '-f', '-t', '2'] + names, check=False).returncode != 0:
+                time.sleep(1)
+                left = run(['podman', 'ps', '-a', '--filter', 'label=' + _label(topo), '--format', '{{.Names}}'],
+                           check=False).stdout.split()
+                if left:
+                    run(['podman', 'rm', '-f', '-t', '0'] + left)
             log('removed containers: ' + ', '.join(names))
         networks = run(['podman', 'network', 'ls', '--filter', 'label=' + _label(topo), '--format', '{{.Name}}'],
                        check=False).stdout.split()

@@ -2,6 +2,7 @@
 (missing podman, a taken port, a failure half-way) fail with a clear message and leave no container behind."""
 
 import json
+import re
 import socket
 import subprocess
 
@@ -128,4 +129,34 @@ def test_site_runs_end_to_end_on_the_lab_and_reruns_unchanged():
     finally:
         if not was_up:
             code, output = run_logged('lab-down-site', LAB + ['down'])
+            assert code == 0, tail(output)
+
+
+def test_preflight_finds_a_vip_that_another_machine_holds():
+    """A machine holding the VIP with no port open (no SSH, no API) is found through the controller's ARP table; the
+    free VIP of the lab passes."""
+    was_up = subprocess.run(LAB + ['status'], capture_output=True).returncode == 0
+    code, output = run_logged('lab-up-vip', LAB + ['up'])
+    assert code == 0, tail(output)
+    squatter = 'lab-vip-squatter'
+    try:
+        # a bare container on the lab network: it answers ARP for 10.77.0.101 and nothing else (no init, no sshd)
+        subprocess.run(['podman', 'run', '-d', '--rm', '--name', squatter, '--label', 'mediacluster.lab=lab',
+                        '--network', 'mclab', '--ip', '10.77.0.101', '--runtime', 'runc', '--ulimit',
+                        'nofile=20000:20000', '--ulimit', 'nproc=32768:32768', 'localhost/mediacluster-node:bookworm',
+                        'sleep', '600'], check=True, capture_output=True)
+        playbook = [str(VENV_BIN / 'ansible-playbook'), '-i', 'inventory/lab', 'playbooks/00_preflight.yml']
+        code, taken = run_logged('lab-preflight-vip-taken', playbook + ['-e', 'k3s_common_vip=10.77.0.101'])
+        flat = ' '.join(taken.split())
+        assert code != 0, tail(taken)
+        assert re.search(r'the VIP 10\.77\.0\.101 is taken: the machine with MAC [0-9a-f:]{17} answers ARP for it, '
+                         r'but nothing answers the Kubernetes API on 6443', flat), tail(taken)
+        assert 'answers on SSH' not in flat
+        code, free = run_logged('lab-preflight-vip-free', playbook)
+        assert code == 0, tail(free)
+        assert 'The inventory passed every check.' in free
+    finally:
+        subprocess.run(['podman', 'rm', '-f', '-t', '0', squatter], capture_output=True)
+        if not was_up:
+            code, output = run_logged('lab-down-vip', LAB + ['down'])
             assert code == 0, tail(output)
