@@ -70,5 +70,6 @@ def check_form_safe(section, key, value):
     if isinstance(value, (list, dict)):
         raise MediaApiError('{0}.{1}: lists and mappings are not supported; give a single value'.format(section, key))
     if isinstance(value, str) and value.strip().lstrip('-').isdigit():
-        raise MediaApiError('{0}.{1}: Bazarr stores a form value made of digits only as a number; give a number if '
-                            'Bazarr expects one, otherwise this value cannot be set through its API'.format(section, key))
+        raise MediaApiError('{0}.{1}: Bazarr stores a form value made of digits only as a number; give a number '
+                            'if Bazarr expects one, otherwise this value cannot be set through its API'.format(
+                                section, key))

@@ -131,8 +131,9 @@ class FakeSabnzbd(FakeApp):
 
 # -------------------------------------------------------------------------------------------------------- Bazarr
 BAZARR_SETTINGS = {
-    'general': {'ip': '0.0.0.0', 'port': 6767, 'base_url': '', 'use_sonarr': False, 'use_radarr': False,
-                'path_mappings': [], 'debug': False, 'flask_secret_key': 'f' * 32},
+    # ip: Bazarr's default listen address (a value in the fake, nothing binds to it)
+    'general': {'ip': '0.0.0.0', 'port': 6767, 'base_url': '', 'use_sonarr': False,  # noqa: S104
+                'use_radarr': False, 'path_mappings': [], 'debug': False, 'flask_secret_key': 'f' * 32},
     'auth': {'apikey': '', 'type': None, 'username': '', 'password': ''},
     'sonarr': {'ip': '127.0.0.1', 'port': 8989, 'base_url': '/', 'ssl': False, 'http_timeout': 60, 'apikey': '',
                'full_update': 'Daily', 'only_monitored': False, 'excluded_tags': []},

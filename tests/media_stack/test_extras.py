@@ -117,7 +117,8 @@ def test_sabnzbd_not_ready_is_retried_then_bounded(started):
 
 
 # -------------------------------------------------------------------------- Sonarr/Radarr -> SABnzbd download client
-@pytest.mark.parametrize('kind, field, category', [('sonarr', 'tvCategory', 'tv'), ('radarr', 'movieCategory', 'movies')])
+@pytest.mark.parametrize('kind, field, category', [('sonarr', 'tvCategory', 'tv'),
+                                                   ('radarr', 'movieCategory', 'movies')])
 def test_servarr_download_client_sabnzbd(started, kind, field, category):
     app = started(with_sabnzbd(FakeServarr(kind)))
     args = dict(FAST, url=app.url, api_key=app.api_key, app=kind, name='SABnzbd', implementation='Sabnzbd',
@@ -173,7 +174,8 @@ def test_bazarr_rotated_key_and_typos(started):
     rotated = run_module('bazarr_settings', bazarr_args(app, secret_settings={'sonarr': {'apikey': 'c3' * 16}}),
                          diff=True)
     assert rotated['changed'] is True and rotated['changed_settings'] == ['sonarr.apikey']
-    assert rotated['diff'] == {'before': {'sonarr': {'apikey': '********'}}, 'after': {'sonarr': {'apikey': '********'}}}
+    masked = {'sonarr': {'apikey': '********'}}
+    assert rotated['diff'] == {'before': masked, 'after': masked}
     assert app.settings['sonarr']['apikey'] == 'c3' * 16 and len(app.writes) == 2
 
     typo = run_module('bazarr_settings', bazarr_args(app, settings={'sonarr': {'adress': 'x'}}))
@@ -206,7 +208,8 @@ def test_bazarr_wrong_key_and_not_ready(started):
 
 # ---------------------------------------------------------------------------------------- init-container scripts
 def seed(script, env, shell='dash'):
-    result = subprocess.run([shell, str(FILES / script)], env=dict(os.environ, **env), capture_output=True, text=True, timeout=30)
+    result = subprocess.run([shell, str(FILES / script)], env=dict(os.environ, **env), capture_output=True,
+                            text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     for value in env.values():
         assert value not in result.stdout + result.stderr
@@ -352,7 +355,8 @@ def test_bazarr_seed_adds_auth_to_a_config_without_it(tmp_path):
 # ----------------------------------------------------------------------------------- the whole wiring, twice
 @pytest.fixture
 def all_apps():
-    apps = {'sonarr': with_sabnzbd(FakeServarr('sonarr')).start(), 'radarr': with_sabnzbd(FakeServarr('radarr')).start(),
+    apps = {'sonarr': with_sabnzbd(FakeServarr('sonarr')).start(),
+            'radarr': with_sabnzbd(FakeServarr('radarr')).start(),
             'prowlarr': FakeServarr('prowlarr').start(), 'qbittorrent': FakeQbittorrent('qbt-Pa55word').start(),
             'sabnzbd': FakeSabnzbd().start(), 'bazarr': FakeBazarr().start()}
     yield apps
