@@ -14,7 +14,7 @@ from ..conftest import ROOT, run_logged
 K8S_VERSIONS = ['1.31.0', '1.33.0']
 ALL_APPS = ['prowlarr', 'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd', 'seerr']
 FILE_APPS = {'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd'}
-KEYS = {'prowlarr': '1' * 32, 'sonarr': '2' * 32, 'radarr': '3' * 32}
+KEYS = {'prowlarr': '1' * 32, 'sonarr': '2' * 32, 'radarr': '3' * 32, 'sabnzbd': '4' * 32, 'bazarr': '5' * 32}
 EXPORT = {'k8s_delivery_mode': 'export', 'k8s_delivery_kubernetes_version': '1.33',
           'media_stack_nfs_server': '192.0.2.10', 'media_stack_nfs_path': '/data', 'media_stack_wire': False,
           'media_stack_api_keys': KEYS, 'media_stack_qbittorrent_password': 'export-Pa55word'}

@@ -1,0 +1,173 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: homelab.mediacluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: sabnzbd_config
+short_description: Manage SABnzbd's categories and general settings through its API
+version_added: 0.1.0
+description:
+  - Reads SABnzbd's categories (C(mode=get_config&section=categories)) and the given C([misc]) settings
+    (C(mode=get_config&section=misc&keyword=...)), and writes only what differs (C(mode=set_config)). The same
+    settings again make no write call.
+  - Categories not named in O(categories) and settings not named in O(misc) are left alone.
+  - Every call is a form POST carrying the API key in its body, so the key never appears in a URL or an error.
+author: homelab.mediacluster developers
+extends_documentation_fragment:
+  - homelab.mediacluster.servarr
+attributes:
+  check_mode:
+    description: Reports what would change and writes nothing.
+    support: full
+  diff_mode:
+    description: Returns the managed categories and settings before and after; secrets are masked.
+    support: full
+options:
+  api_key:
+    description:
+      - SABnzbd's API key (C([misc] api_key) in C(sabnzbd.ini)), sent in the request body. A wrong key fails with a
+        message saying so.
+    type: str
+    required: true
+  categories:
+    description:
+      - Categories and their folders, a mapping such as C(tv) to C(/data/usenet/complete/tv). A folder is absolute
+        or relative to C(complete_dir). Names are compared without case (SABnzbd stores them in lower case).
+    type: dict
+    default: {}
+  misc:
+    description:
+      - C([misc]) settings by their SABnzbd keyword, such as C(download_dir) or C(complete_dir). A keyword SABnzbd
+        does not know fails (a typo would otherwise be ignored). Booleans are sent as 0/1, lists as
+        comma-separated values.
+      - SABnzbd may refuse a value (for example a folder it cannot create); the module reads the value back and
+        fails when it did not take.
+    type: dict
+    default: {}
+"""
+
+EXAMPLES = r"""
+- name: SABnzbd downloads into the /data/usenet tree, one category per *arr app
+  homelab.mediacluster.sabnzbd_config:
+    url: http://10.43.12.11:8080
+    api_key: "{{ sabnzbd_api_key }}"
+    misc:
+      download_dir: /data/usenet/incomplete
+      complete_dir: /data/usenet/complete
+    categories:
+      tv: /data/usenet/complete/tv
+      movies: /data/usenet/complete/movies
+"""
+
+RETURN = r"""
+changed_categories:
+  description: Categories that were (or in check mode would be) created or changed.
+  returned: always
+  type: list
+  elements: str
+  sample: [tv]
+changed_settings:
+  description: The C([misc]) keywords that differed.
+  returned: always
+  type: list
+  elements: str
+  sample: [complete_dir]
+retries:
+  description: How many times the module waited for SABnzbd to become ready.
+  returned: always
+  type: int
+  sample: 0
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.homelab.mediacluster.plugins.module_utils.sabnzbd import (
+    SECRET_MISC,
+    SabnzbdClient,
+    form_value,
+    same_value,
+)
+from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
+    MediaApiError,
+    connection_argument_spec,
+)
+
+MASK = '********'
+
+
+def _shown(keyword, value):
+    return MASK if keyword in SECRET_MISC and value not in (None, '') else value
+
+
+def run(module):
+    params = module.params
+    client = SabnzbdClient(params)
+
+    current_misc, misc_changes = {}, {}
+    for keyword, wanted in params['misc'].items():
+        section = client.get_config('misc', keyword)
+        if not isinstance(section, dict) or keyword not in section:
+            raise MediaApiError('misc.{0} is not a SABnzbd [misc] setting (SABnzbd at {1} does not report it); '
+                                'check the keyword in sabnzbd.ini'.format(keyword, client.api.url))
+        current_misc[keyword] = section[keyword]
+        if not same_value(section[keyword], wanted):
+            misc_changes[keyword] = wanted
+
+    existing = dict(((c.get('name') or '').lower(), c) for c in client.get_config('categories') or [])
+    category_changes = {}
+    for name, folder in params['categories'].items():
+        current = existing.get(name.lower())
+        if current is None or not same_value(current.get('dir') or '', folder or ''):
+            category_changes[name.lower()] = folder
+
+    changed = bool(misc_changes or category_changes)
+    result = dict(changed=changed, changed_settings=sorted(misc_changes),
+                  changed_categories=sorted(category_changes))
+    if module._diff and changed:
+        result['diff'] = dict(
+            before=dict(misc=dict((k, _shown(k, current_misc[k])) for k in misc_changes),
+                        categories=dict((n, existing[n].get('dir')) for n in category_changes if n in existing)),
+            after=dict(misc=dict((k, _shown(k, v)) for k, v in misc_changes.items()),
+                       categories=dict(category_changes)))
+    if changed and not module.check_mode:
+        for keyword, wanted in misc_changes.items():
+            answer = client.call('set_config', section='misc', keyword=keyword, value=form_value(wanted))
+            stored = ((answer or {}).get('config') or {}).get('misc', {}).get(keyword)
+            if not same_value(stored, wanted):
+                raise MediaApiError('SABnzbd at {0} did not accept misc.{1}={2!r} (it kept {3!r}); for a folder, '
+                                    'check that SABnzbd can create and write it'.format(
+                                        client.api.url, keyword, _shown(keyword, wanted), _shown(keyword, stored)))
+        for name, folder in category_changes.items():
+            answer = client.call('set_config', section='categories', name=name, dir=folder)
+            stored = [c for c in ((answer or {}).get('config') or {}).get('categories') or []
+                      if (c.get('name') or '').lower() == name]
+            if not stored or not same_value(stored[0].get('dir') or '', folder):
+                raise MediaApiError('SABnzbd at {0} did not store category {1!r} with folder {2!r}'.format(
+                    client.api.url, name, folder))
+    result['retries'] = client.retries
+    return result
+
+
+def main():
+    spec = connection_argument_spec()
+    spec.update(
+        api_key=dict(type='str', required=True, no_log=True),
+        categories=dict(type='dict', default={}),
+        misc=dict(type='dict', default={}),
+    )
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    try:
+        result = run(module)
+    except MediaApiError as exc:
+        module.fail_json(msg='SABnzbd config: {0}'.format(exc))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
