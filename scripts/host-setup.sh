@@ -4,7 +4,7 @@
 set -euo pipefail
 need=()
 for pkg in podman runc debootstrap uidmap slirp4netns python3-venv make git openssh-client \
-           nfs-ganesha nfs-ganesha-vfs libnfs-utils iproute2; do
+           nfs-ganesha nfs-ganesha-vfs libnfs-utils iproute2 busybox; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -3,6 +3,9 @@
 import importlib
 import io
 import json
+import os
+import shutil
+import subprocess
 import sys
 from contextlib import redirect_stdout
 
@@ -14,6 +17,25 @@ from .fake_apps import FakeQbittorrent, FakeServarr
 COLLECTIONS = str(ROOT / '.collections')
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
+
+
+# Shells the init-container scripts are run with: dash and bash, and busybox because the LinuxServer images are
+# Alpine, where sh and awk are busybox applets.
+SHELLS = ['dash', 'bash', 'busybox']
+
+
+def shell_command(shell, bindir):
+    """(argv prefix, PATH) to run a script with `shell`. For busybox, bindir gets a symlink per applet and becomes
+    the whole PATH, so every tool the script calls is busybox's, as in an Alpine image."""
+    if not shutil.which(shell):
+        pytest.skip('{0} is not installed (scripts/host-setup.sh installs it)'.format(shell))
+    if shell != 'busybox':
+        return [shutil.which(shell)], os.environ.get('PATH', '/usr/bin:/bin')
+    busybox = shutil.which('busybox')
+    applets = subprocess.run([busybox, '--list'], capture_output=True, text=True, check=True).stdout
+    for applet in applets.split():
+        os.symlink(busybox, os.path.join(str(bindir), applet))
+    return [busybox, 'sh'], str(bindir)
 
 
 def run_module(name, args, check=False, diff=False):

@@ -5,15 +5,15 @@ playbooks/60_media.yml (first run configures, rerun changes nothing and makes no
 
 import os
 import re
-import shutil
 import subprocess
+import tempfile
 import time
 
 import pytest
 import yaml
 
 from ..conftest import ROOT
-from .conftest import run_module
+from .conftest import SHELLS, run_module, shell_command
 from .fake_apps import FakeQbittorrent, FakeServarr
 from .fake_extras import FakeBazarr, FakeSabnzbd, with_sabnzbd
 from .test_apply_and_wire import get, kube, play  # noqa: F401 - the Kubernetes emulator fixture and helpers
@@ -208,8 +208,10 @@ def test_bazarr_wrong_key_and_not_ready(started):
 
 # ---------------------------------------------------------------------------------------- init-container scripts
 def seed(script, env, shell='dash'):
-    result = subprocess.run([shell, str(FILES / script)], env=dict(os.environ, **env), capture_output=True,
-                            text=True, timeout=30)
+    with tempfile.TemporaryDirectory() as bindir:
+        prefix, path = shell_command(shell, bindir)
+        result = subprocess.run(prefix + [str(FILES / script)], env=dict(os.environ, **env, PATH=path),
+                                capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     for value in env.values():
         assert value not in result.stdout + result.stderr
@@ -244,10 +246,8 @@ dir = tv
 """
 
 
-@pytest.mark.parametrize('shell', ['dash', 'bash'])
+@pytest.mark.parametrize('shell', SHELLS)
 def test_sabnzbd_seed_on_a_fresh_config_dir(tmp_path, shell):
-    if not shutil.which(shell):
-        pytest.skip('{0} is not installed'.format(shell))
     env = dict(SAB_ENV, SAB_CONFIG_DIR=str(tmp_path / 'config'))
     seed('seed-sabnzbd-ini.sh', env, shell)
     ini = tmp_path / 'config' / 'sabnzbd.ini'
@@ -261,10 +261,8 @@ def test_sabnzbd_seed_on_a_fresh_config_dir(tmp_path, shell):
     assert ini.read_bytes() == before, 'a second start changed the file'
 
 
-@pytest.mark.parametrize('shell', ['dash', 'bash'])
+@pytest.mark.parametrize('shell', SHELLS)
 def test_sabnzbd_seed_keeps_every_other_line(tmp_path, shell):
-    if not shutil.which(shell):
-        pytest.skip('{0} is not installed'.format(shell))
     ini = tmp_path / 'sabnzbd.ini'
     ini.write_text(USER_INI)
     env = dict(SAB_ENV, SAB_CONFIG_DIR=str(tmp_path))
@@ -313,10 +311,8 @@ sonarr:
 """
 
 
-@pytest.mark.parametrize('shell', ['dash', 'bash'])
+@pytest.mark.parametrize('shell', SHELLS)
 def test_bazarr_seed_fresh_and_existing(tmp_path, shell):
-    if not shutil.which(shell):
-        pytest.skip('{0} is not installed'.format(shell))
     env = {'BAZARR_API_KEY': 'fedcba9876543210fedcba9876543210', 'BAZARR_CONFIG_DIR': str(tmp_path / 'fresh')}
     seed('seed-bazarr-config.sh', env, shell)
     fresh = tmp_path / 'fresh' / 'config' / 'config.yaml'

@@ -4,12 +4,14 @@ Kubernetes schemas (kubernetes-validate, strict), and checked for the invariants
 import json
 import pathlib
 import subprocess
+import tempfile
 
 import kubernetes_validate
 import pytest
 import yaml
 
 from ..conftest import ROOT, run_logged
+from .conftest import SHELLS, shell_command
 
 K8S_VERSIONS = ['1.31.0', '1.33.0']
 ALL_APPS = ['prowlarr', 'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd', 'seerr']
@@ -200,27 +202,30 @@ def test_qbittorrent_password_is_seeded_before_start(rendered):
     assert 'WebUI\\\\Password_PBKDF2' in script and '${QBT_CONFIG_DIR:-/config}/qBittorrent' in script
 
 
-def _seed(script, config_dir, username, pbkdf2):
-    env = {'PATH': '/usr/bin:/bin', 'QBT_CONFIG_DIR': str(config_dir), 'QBT_USERNAME': username,
-           'QBT_PASSWORD_PBKDF2': pbkdf2}
-    subprocess.run(['/bin/sh', '-c', script], env=env, check=True)
+def _seed(script, config_dir, username, pbkdf2, shell):
+    with tempfile.TemporaryDirectory() as bindir:
+        prefix, path = shell_command(shell, bindir)
+        env = {'PATH': path, 'QBT_CONFIG_DIR': str(config_dir), 'QBT_USERNAME': username,
+               'QBT_PASSWORD_PBKDF2': pbkdf2}
+        subprocess.run(prefix + ['-c', script], env=env, check=True)
     return (config_dir / 'qBittorrent' / 'qBittorrent.conf').read_text()
 
 
-def test_seed_script_writes_the_password_and_keeps_other_settings(rendered, tmp_path):
+@pytest.mark.parametrize('shell', SHELLS)
+def test_seed_script_writes_the_password_and_keeps_other_settings(rendered, tmp_path, shell):
     script = objects(rendered, 'defaults', 'ConfigMap')[0]['data']['seed-webui-password.sh']
-    fresh = _seed(script, tmp_path / 'fresh', 'admin', 'c2FsdA==:a2V5')
+    fresh = _seed(script, tmp_path / 'fresh', 'admin', 'c2FsdA==:a2V5', shell)
     assert fresh == '[Preferences]\nWebUI\\Username=admin\nWebUI\\Password_PBKDF2="@ByteArray(c2FsdA==:a2V5)"\n'
     existing = tmp_path / 'existing' / 'qBittorrent'
     existing.mkdir(parents=True)
     (existing / 'qBittorrent.conf').write_text(
         '[BitTorrent]\nSession\\DefaultSavePath=/data/torrents\n\n[Preferences]\nWebUI\\Port=8080\n'
         'WebUI\\Password_PBKDF2="@ByteArray(old:old)"\nWebUI\\Username=someone\n')
-    first = _seed(script, tmp_path / 'existing', 'admin', 'bmV3:bmV3')
+    first = _seed(script, tmp_path / 'existing', 'admin', 'bmV3:bmV3', shell)
     assert 'Session\\DefaultSavePath=/data/torrents' in first and 'WebUI\\Port=8080' in first
     assert 'old:old' not in first and 'someone' not in first
     assert first.count('WebUI\\Password_PBKDF2="@ByteArray(bmV3:bmV3)"') == 1
-    assert _seed(script, tmp_path / 'existing', 'admin', 'bmV3:bmV3') == first, 'a second start changed the file'
+    assert _seed(script, tmp_path / 'existing', 'admin', 'bmV3:bmV3', shell) == first, 'a second start changed the file'
 
 
 def test_namespace_pod_security(rendered):
