@@ -4,7 +4,8 @@ No PyPI, npm or Debian package ships the Gateway API CRD YAML, and GitHub is out
 ship the CRD for the delivery layer (docs/delivery.md). What npm does have is @kubernetes-models/gateway-api 2.0.0:
 ajv validators compiled from the upstream Go API types (sigs.k8s.io/gateway-api/apis/v1), with their kubebuilder
 constraints (types, patterns, enums, min/max, required fields). This module installs that package, pinned by
-package-lock.json (sha512 integrity), into .cache/ with `npm ci` and runs validate.mjs through node.
+package-lock.json (sha512 integrity), with `npm ci` into a cache OUTSIDE the work tree (node_modules holds YAML
+files the linters would walk), and runs validate.mjs through node.
 
 Limits, stated so nobody mistakes this for the CRD: the compiled validators do not reject unknown fields (the API
 server's strict field validation does) and do not run the CRD's CEL rules.
@@ -12,6 +13,8 @@ server's strict field validation does) and do not run the CRD's CEL rules.
 
 import functools
 import json
+import os
+import pathlib
 import shutil
 import subprocess
 
@@ -20,7 +23,8 @@ import pytest
 from ..conftest import ROOT
 
 HERE = ROOT / 'tests' / 'gateway_api'
-CACHE = ROOT / '.cache' / 'gateway-api-npm'
+CACHE = pathlib.Path(os.environ.get('XDG_CACHE_HOME') or pathlib.Path.home() / '.cache') / 'homelab-mediacluster' / \
+    'gateway-api-npm'
 PACKAGE = '@kubernetes-models/gateway-api'
 
 
@@ -40,8 +44,8 @@ def _install():
     proc = subprocess.run(['npm', 'ci', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
                           cwd=CACHE, capture_output=True, text=True, timeout=300)
     if proc.returncode != 0:
-        return 'npm ci of {0} (pinned in tests/gateway_api/package-lock.json) failed, npm registry unreachable?: {1}'.format(
-            PACKAGE, (proc.stderr or proc.stdout).strip()[-500:])
+        return ('npm ci of {0} (pinned in tests/gateway_api/package-lock.json) failed; is the npm registry '
+                'unreachable? {1}'.format(PACKAGE, (proc.stderr or proc.stdout).strip()[-500:]))
     stamp.write_text(lock)
     return None
 
