@@ -134,7 +134,8 @@ def write_kubeconfig(path, url):
 
 
 async def serve(host, port, kubeconfig, ready_file=None, extra_crds=()):
-    async with build_emulator(extra_crds=extra_crds) as emulator, kmock.Server(emulator, host=host, port=port) as server:
+    async with build_emulator(extra_crds=extra_crds) as emulator, \
+            kmock.Server(emulator, host=host, port=port) as server:
         url = 'http://{0}:{1}'.format(server.host, server.port)
         if kubeconfig:
             write_kubeconfig(kubeconfig, url)
