@@ -42,6 +42,22 @@ def test_tarball_ships_no_tests_or_caches(installed):
     assert tarball.name == 'homelab-mediacluster-{0}.tar.gz'.format(version)
 
 
+def test_tarball_ships_every_crd_the_delivery_layer_validates_with(installed):
+    """roles/k8s_delivery/files/crds/ is the delivery layer's built-in schema set: all of it ships, byte for byte,
+    and the test-only Gateway API stand-in (tests/gateway_api/) does not."""
+    tarball, _ = installed
+    crd_dir = ROOT / 'roles' / 'k8s_delivery' / 'files' / 'crds'
+    wanted = sorted(p.name for p in crd_dir.glob('*.yaml'))
+    assert wanted, 'no CRD files in {0}'.format(crd_dir)
+    with tarfile.open(tarball) as archive:
+        shipped = {pathlib.PurePosixPath(n).name: n for n in archive.getnames()
+                   if n.startswith('roles/k8s_delivery/files/crds/')}
+        assert sorted(shipped) == wanted
+        for name, member in shipped.items():
+            assert archive.extractfile(member).read() == (crd_dir / name).read_bytes(), name
+        assert not [n for n in archive.getnames() if 'names-only' in n or 'gateway_api' in n]
+
+
 def test_installed_collection_has_runtime_metadata(installed):
     _, dest = installed
     runtime = yaml.safe_load((dest / 'ansible_collections' / 'homelab' / 'mediacluster' / 'meta' /

@@ -133,6 +133,30 @@ def test_ingress_only_when_asked(tmp_path):
     assert values['httproute']['enabled'] is False
 
 
+
+def test_httproute_values_fit_the_gateway_api(tmp_path):
+    """The chart copies httproute.parentRefs, .hostnames and .path/.pathType into its HTTPRoute; each value is checked
+    against its Gateway API type (ParentReference, Hostname, HTTPPathMatch) with the validators of
+    @kubernetes-models/gateway-api (tests/gateway_api), and a broken parentRef is rejected by the same check."""
+    from ..gateway_api.validator import validate_gateway_objects
+    parent = {'name': 'homelab', 'namespace': 'gateway', 'sectionName': 'https', 'port': 443}
+    code, out, tree = _export(tmp_path, 'longhorn-export-httproute', longhorn_ui_expose='httproute',
+                              longhorn_ui_host='longhorn.k8s.example.com', longhorn_ui_gateway_parent_refs=[parent])
+    assert code == 0, out[-3000:]
+    chart = read_tree(tree)['longhorn']['helmchart-longhorn.yaml'][0]
+    route = yaml.safe_load(chart['spec']['valuesContent'])['httproute']
+    assert route['enabled'] is True and route['parentRefs'] == [parent]
+    checks = [{'type': 'ParentReference', 'value': ref} for ref in route['parentRefs']]
+    checks += [{'type': 'Hostname', 'value': host} for host in route['hostnames']]
+    checks.append({'type': 'HTTPPathMatch', 'value': {'type': route['pathType'], 'value': route['path']}})
+    assert validate_gateway_objects(checks) == [[]] * len(checks)
+    broken = [{'type': 'ParentReference', 'value': dict(parent, port='https')},
+              {'type': 'HTTPPathMatch', 'value': {'type': 'Prefix', 'value': '/'}}]  # the Ingress spelling
+    port_errors, path_errors = validate_gateway_objects(broken)
+    assert port_errors and all(e.startswith('/port: type') for e in port_errors)
+    assert path_errors and all(e.startswith('/type: enum') for e in path_errors)
+
+
 BROKEN = [
     ('rwx-parameter-type', {'longhorn_rwx_parameters': {'staleReplicaTimeout': 30}},
      "StorageClass longhorn-rwx: parameters.staleReplicaTimeout: 30 is not of type 'string', 'null'"),

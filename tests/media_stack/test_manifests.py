@@ -286,3 +286,93 @@ def test_bad_inventory_fails_in_preflight(tmp_path):
     assert code != 0
     assert 'set both to the NFS export that holds /data' in output
     assert not pathlib.Path(tmp_path / 'x').exists()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# media_stack_route: httproute
+# ---------------------------------------------------------------------------------------------------------------
+
+PARENT_REFS = [{'name': 'homelab', 'namespace': 'gateway', 'sectionName': 'https'}]
+NAMES_ONLY_CRD = ROOT / 'tests' / 'gateway_api' / 'httproute-names-only-crd.yaml'
+HTTPROUTE = {'media_stack_route': 'httproute', 'media_stack_gateway_parent_refs': PARENT_REFS,
+             'k8s_delivery_crd_paths': [str(NAMES_ONLY_CRD)]}
+
+
+@pytest.fixture(scope='module')
+def routed(tmp_path_factory):
+    everything = {'media_stack_{0}_enabled'.format(app): True for app in ALL_APPS}
+    docs, kustomization = render(tmp_path_factory.mktemp('httproute'), 'httproute', dict(HTTPROUTE, **everything))
+    return docs
+
+
+def test_httproute_one_route_per_app_to_its_service(routed):
+    routes = {d['metadata']['name']: d for d in routed.values() if d['kind'] == 'HTTPRoute'}
+    services = {d['metadata']['name']: d for d in routed.values() if d['kind'] == 'Service'}
+    assert not [d for d in routed.values() if d['kind'] == 'Ingress']
+    assert sorted(routes) == sorted(ALL_APPS)
+    for app, route in routes.items():
+        assert route['apiVersion'] == 'gateway.networking.k8s.io/v1'
+        assert route['metadata']['namespace'] == 'media'
+        assert route['spec']['parentRefs'] == PARENT_REFS
+        assert route['spec']['hostnames'] == ['{0}.media.home.arpa'.format(app)]
+        [rule] = route['spec']['rules']
+        assert rule['matches'] == [{'path': {'type': 'PathPrefix', 'value': '/'}}]
+        service_port = services[app]['spec']['ports'][0]['port']
+        assert rule['backendRefs'] == [{'kind': 'Service', 'name': app, 'port': service_port}]
+    assert routes['sonarr']['spec']['rules'][0]['backendRefs'][0]['port'] == 8989
+
+
+def test_httproutes_pass_the_gateway_api_validators(routed):
+    from ..gateway_api.validator import validate_gateway_objects
+    routes = [d for d in routed.values() if d['kind'] == 'HTTPRoute']
+    assert len(routes) == len(ALL_APPS)
+    assert validate_gateway_objects(routes) == [[]] * len(routes)
+
+
+def test_gateway_api_validators_reject_a_bad_route(routed):
+    """Proves the schema is really applied: a named backendRef port, a host name with upper case and a parentRef
+    without a name are rejected, each at its field."""
+    from ..gateway_api.validator import validate_gateway_objects
+    good = routed['httproute-sonarr.yaml']
+    bad_port = json.loads(json.dumps(good))
+    bad_port['spec']['rules'][0]['backendRefs'][0]['port'] = 'http'
+    bad_host = json.loads(json.dumps(good))
+    bad_host['spec']['hostnames'] = ['Sonarr_UI.media.home.arpa']
+    bad_parent = json.loads(json.dumps(good))
+    bad_parent['spec']['parentRefs'] = [{'namespace': 'gateway'}]
+    port_errors, host_errors, parent_errors = validate_gateway_objects([bad_port, bad_host, bad_parent])
+    assert port_errors and all(e.startswith('/spec/rules/0/backendRefs/0/port: type') for e in port_errors)
+    assert host_errors and all(e.startswith('/spec/hostnames/0: pattern') for e in host_errors)
+    assert parent_errors and any(e.startswith('/spec/parentRefs/0: required') and 'name' in e for e in parent_errors)
+
+
+def test_delivery_layer_needs_the_gateway_api_crd(routed):
+    """Without a CRD for HTTPRoute the delivery layer refuses the routes (before any write) and says what to do."""
+    from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
+    shipped = ROOT / 'roles' / 'k8s_delivery' / 'files' / 'crds'
+    routes = [d for d in routed.values() if d['kind'] == 'HTTPRoute']
+    errors = k8s_validation.validate_manifests(routes, '1.33', [shipped])
+    assert len(errors) == len(routes)
+    assert all('no schema for gateway.networking.k8s.io/v1 HTTPRoute' in e and 'crd_paths' in e for e in errors)
+    assert k8s_validation.validate_manifests(routes, '1.33', [shipped, NAMES_ONLY_CRD]) == []
+
+
+@pytest.mark.parametrize('extra, failed_check', [
+    ({'media_stack_gateway_parent_refs': []}, 'media_stack_gateway_parent_refs | length > 0'),
+    ({'media_stack_gateway_parent_refs': [{'namespace': 'gateway'}]},
+     "media_stack_gateway_parent_refs | rejectattr('name', 'defined')"),
+    ({'k8s_delivery_crd_paths': []}, 'k8s_delivery_crd_paths | default([]) | length > 0'),
+])
+def test_httproute_needs_parent_refs_and_the_crd(tmp_path, extra, failed_check):
+    inventory = tmp_path / 'inventory.yml'
+    inventory.write_text(INVENTORY)
+    variables = dict(EXPORT, k8s_delivery_export_dir=str(tmp_path / 'x'), **dict(HTTPROUTE, **extra))
+    code, output = run_logged('media-stack-preflight-httproute-' + str(len(failed_check)), [
+        'ansible-playbook', '-i', str(inventory), str(ROOT / 'playbooks' / '60_media.yml'),
+        '-e', json.dumps(variables)])
+    assert code != 0
+    assert 'media_stack_route=httproute attaches one HTTPRoute per app' in output
+    assert 'give at least one parentRef with a name, e.g. media_stack_gateway_parent_refs' in output
+    assert 'set k8s_delivery_crd_paths to the standard-install.yaml' in output
+    assert '"assertion": "{0}'.format(failed_check) in output
+    assert not pathlib.Path(tmp_path / 'x').exists()

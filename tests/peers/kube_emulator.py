@@ -22,11 +22,10 @@ HERE = pathlib.Path(__file__).resolve().parent
 CRD_DIR = HERE.parent / 'schemas' / 'crds'
 
 
-def crd_resources(crd_dir=CRD_DIR):
-    """Yield 'group/version/plural' for every served version of every CRD in crd_dir."""
-    if not crd_dir.is_dir():
-        return
-    for path in sorted(crd_dir.glob('*.yaml')):
+def crd_resources(crd_dir=CRD_DIR, extra_crds=()):
+    """Yield (CRD spec, version) for every served version of every CRD in crd_dir and in the extra CRD files."""
+    paths = sorted(crd_dir.glob('*.yaml')) if crd_dir.is_dir() else []
+    for path in paths + [pathlib.Path(extra) for extra in extra_crds]:
         with path.open() as handle:
             for doc in yaml.safe_load_all(handle):
                 if not doc or doc.get('kind') != 'CustomResourceDefinition':
@@ -106,10 +105,10 @@ class ApplyEmulator(kmock.KubernetesEmulator):
         return await super()._handle(request)
 
 
-def build_emulator(crd_dir=CRD_DIR):
+def build_emulator(crd_dir=CRD_DIR, extra_crds=()):
     emulator = ApplyEmulator()
     emulator.resources.load_bundled()  # the built-in kinds of a default k3s cluster
-    for spec, version in crd_resources(crd_dir):
+    for spec, version in crd_resources(crd_dir, extra_crds):
         names = spec['names']
         key = '{0}/{1}/{2}'.format(spec['group'], version, names['plural'])
         emulator.resources[key] = kmock.ResourceInfo(
@@ -134,8 +133,9 @@ def write_kubeconfig(path, url):
         yaml.safe_dump(config, handle)
 
 
-async def serve(host, port, kubeconfig, ready_file=None):
-    async with build_emulator() as emulator, kmock.Server(emulator, host=host, port=port) as server:
+async def serve(host, port, kubeconfig, ready_file=None, extra_crds=()):
+    async with build_emulator(extra_crds=extra_crds) as emulator, \
+            kmock.Server(emulator, host=host, port=port) as server:
         url = 'http://{0}:{1}'.format(server.host, server.port)
         if kubeconfig:
             write_kubeconfig(kubeconfig, url)
@@ -155,8 +155,10 @@ def main():
     parser.add_argument('--port', type=int, default=0)
     parser.add_argument('--kubeconfig')
     parser.add_argument('--ready-file')
+    parser.add_argument('--crd', action='append', default=[], metavar='FILE',
+                        help='register the kinds of this CRD file too (repeatable), e.g. the Gateway API HTTPRoute')
     args = parser.parse_args()
-    asyncio.run(serve(args.host, args.port, args.kubeconfig, args.ready_file))
+    asyncio.run(serve(args.host, args.port, args.kubeconfig, args.ready_file, args.crd))
 
 
 if __name__ == '__main__':

@@ -137,6 +137,11 @@ def bad_inventory(tmp_path):
     ('db-backup-no-export', ['-e', 'plex_db_backup_enabled=true'], 'plex_db_backup_enabled=true needs the NAS'),
     ('config-shrinks', ['-e', 'plex_config_size=5Gi'], 'is smaller than the existing claim media/plex-config (10Gi)'),
     ('bad-mode', ['-e', 'plex_gpu_mode=hostpath'], 'plex_gpu_mode'),
+    ('httproute-no-parent', ['-e', '{"plex_route": "httproute", "plex_domain": "media.example"}'],
+     'give at least one parentRef with a name, e.g. plex_gateway_parent_refs'),
+    ('httproute-no-crd', ['-e', '{"plex_route": "httproute", "plex_domain": "media.example", '
+                                '"plex_gateway_parent_refs": [{"name": "homelab", "namespace": "gateway"}]}'],
+     'set k8s_delivery_crd_paths to the standard-install.yaml'),
 ])
 def test_bad_inputs_fail_in_preflight_before_any_change(kube, tmp_path, case, args, expected):
     if case == 'config-shrinks':
