@@ -21,10 +21,10 @@ DEVICE_ID = 'homelab-mediacluster-jellyfin-setup'
 VERSION = '1.0.0'
 # CollectionTypeOptions of Jellyfin 10.10 (what POST /Library/VirtualFolders accepts as collectionType).
 COLLECTION_TYPES = ('movies', 'tvshows', 'music', 'musicvideos', 'homevideos', 'boxsets', 'books', 'mixed')
-PASSWORD_HINT = ('the wizard was completed by someone else or the password changed; set '
-                 'media_stack_jellyfin_admin_password (admin_password) to the current one, and '
-                 'media_stack_jellyfin_admin_username (admin_username) to the admin\'s name. Jellyfin disables an '
-                 'administrator after 5 failed logins in a row (unlock it in Dashboard > Users)')
+LOGIN_REFUSED_HINT = ('the wizard was completed by someone else or the password changed; set '
+                      'media_stack_jellyfin_admin_password to the current one (the module\'s admin_password), and '
+                      'media_stack_jellyfin_admin_username to that administrator\'s name. Jellyfin '
+                      'disables an administrator after 5 failed logins in a row (unlock it in Dashboard > Users)')
 
 
 def _quote(value):
@@ -49,7 +49,7 @@ class JellyfinClient:
         self.api = ApiClient(
             'Jellyfin', params['url'], timeout=params['timeout'], wait_timeout=params['wait_timeout'],
             wait_interval=params['wait_interval'], validate_certs=params['validate_certs'],
-            headers={'Authorization': authorization()}, fix_hint=PASSWORD_HINT)
+            headers={'Authorization': authorization()}, fix_hint=LOGIN_REFUSED_HINT)
         self.token = None
         self.user = None
 
@@ -78,7 +78,7 @@ class JellyfinClient:
             'POST', '/Users/AuthenticateByName', body={'Username': username, 'Pw': password}, allow_status=(401, 403))
         if status in (401, 403):
             raise MediaApiError('Jellyfin at {0} refused the login of {1!r} (HTTP {2}): {3}.'.format(
-                self.url, username, status, PASSWORD_HINT))
+                self.url, username, status, LOGIN_REFUSED_HINT))
         if not isinstance(body, dict) or not body.get('AccessToken'):
             raise MediaApiError('Jellyfin at {0} accepted the login of {1!r} but returned no AccessToken: is a proxy '
                                 'in front of it rewriting the answer?'.format(self.url, username))

@@ -15,8 +15,9 @@ version_added: 0.1.0
 description:
   - On a server whose startup wizard has not run (C(StartupWizardCompleted) false in C(/System/Info/Public)), runs
     the wizard through its API - UI culture and metadata country/language (C(/Startup/Configuration)), the first
-    user as administrator with O(admin_password) (C(GET) then C(POST /Startup/User): Jellyfin 10.10 creates the first
-    user lazily on the C(GET)), remote access (C(/Startup/RemoteAccess)) - and completes it (C(/Startup/Complete)).
+    user as administrator with O(admin_password) (C(GET) then C(POST /Startup/User), because Jellyfin 10.10 creates
+    the first user lazily on the C(GET)), remote access (C(/Startup/RemoteAccess)) - and completes it
+    (C(/Startup/Complete)).
   - Then, and on every later run, logs in as O(admin_username) (C(/Users/AuthenticateByName)), makes the server
     name, UI culture and metadata country/language in C(/System/Configuration) match, and adds the libraries of
     O(libraries) that are missing, or the paths missing from an existing library (C(/Library/VirtualFolders),
@@ -169,7 +170,10 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.jellyfin impo
     normalize_path,
     plan_libraries,
 )
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import MediaApiError, connection_argument_spec
+from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
+    MediaApiError,
+    connection_argument_spec,
+)
 
 DEFAULT_LIBRARIES = [
     {'name': 'Movies', 'type': 'movies', 'paths': ['/data/media/movies']},
@@ -255,7 +259,8 @@ def run(module):
     touched = set(lib['name'].lower() for lib in create) | set(name.lower() for name, _path in add_paths)
     before['libraries'] = dict((f.get('Name'), library_view(f)) for f in folders
                                if (f.get('Name') or '').lower() in touched)
-    after['libraries'] = dict((name, dict(view, paths=list(view['paths']))) for name, view in before['libraries'].items())
+    after['libraries'] = dict((name, dict(view, paths=list(view['paths'])))
+                              for name, view in before['libraries'].items())
     for library in create:
         after['libraries'][library['name']] = {'type': library['type'], 'paths': library['paths']}
     for name, path in add_paths:

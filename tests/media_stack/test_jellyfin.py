@@ -128,8 +128,9 @@ def test_wrong_password_on_a_completed_server_fails_clearly(jellyfin):
     result = run_module('jellyfin_setup', args(app, admin_password='not-it'))
     assert result['failed'] is True and app.writes == []
     assert "refused the login of 'admin' (HTTP 401)" in result['msg']
-    assert 'the wizard was completed by someone else or the password changed' in result['msg']
-    assert 'set media_stack_jellyfin_admin_password' in result['msg'] and 'not-it' not in result['msg']
+    assert ('the wizard was completed by someone else or the password changed; set '
+            'media_stack_jellyfin_admin_password to the current one') in result['msg']
+    assert 'not-it' not in result['msg']
 
 
 def test_a_wizard_completed_without_our_admin_fails_clearly(jellyfin):
@@ -177,7 +178,8 @@ def test_a_closed_port_times_out_clearly(jellyfin):
 
 def test_bad_libraries_fail_before_any_call(jellyfin):
     app = jellyfin()
-    twice = [{'name': 'Movies', 'type': 'movies', 'paths': ['/a']}, {'name': 'movies', 'type': 'movies', 'paths': ['/b']}]
+    twice = [{'name': 'Movies', 'type': 'movies', 'paths': ['/a']},
+             {'name': 'movies', 'type': 'movies', 'paths': ['/b']}]
     result = run_module('jellyfin_setup', args(app, libraries=twice))
     assert result['failed'] is True and "'movies' is listed twice" in result['msg'] and app.calls == []
     relative = [{'name': 'Movies', 'type': 'movies', 'paths': ['media/movies']}]
