@@ -109,7 +109,7 @@ def plan_libraries(current, wanted):
     create, add_paths = [], []
     for library in wanted:
         folder = by_name.get(library['name'].lower())
-        paths = [normalize_path(p) for p in library['paths']]
+        paths = list(dict.fromkeys(normalize_path(p) for p in library['paths']))
         if folder is None:
             create.append(dict(library, paths=paths))
             continue

@@ -224,6 +224,10 @@ def run_wizard(client, params, check_mode):
 
 def run(module):
     params = module.params
+    if not params['admin_password'] or not params['admin_username']:
+        raise MediaApiError('admin_username and admin_password must not be empty: Jellyfin\'s wizard refuses an '
+                            'empty password; give one (the media_stack role generates it when '
+                            'media_stack_jellyfin_admin_password is empty)')
     check_libraries(params['libraries'])
     client = JellyfinClient(params)
     info = client.public_info()

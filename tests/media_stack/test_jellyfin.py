@@ -185,3 +185,9 @@ def test_bad_libraries_fail_before_any_call(jellyfin):
     relative = [{'name': 'Movies', 'type': 'movies', 'paths': ['media/movies']}]
     result = run_module('jellyfin_setup', args(app, libraries=relative))
     assert result['failed'] is True and 'absolute path' in result['msg'] and app.calls == []
+
+
+def test_an_empty_password_fails_before_any_call(jellyfin):
+    app = jellyfin()
+    result = run_module('jellyfin_setup', args(app, admin_password=''))
+    assert result['failed'] is True and 'must not be empty' in result['msg'] and app.calls == []
