@@ -15,6 +15,7 @@ import pytest
 
 from ..conftest import ROOT, run_logged
 from .fake_apps import FakeQbittorrent, FakeServarr
+from .fake_jellyfin import FakeJellyfin
 
 INVENTORY = """
 all:
@@ -108,6 +109,7 @@ def test_check_mode_on_a_fresh_cluster_writes_nothing(tmp_path, kube):
 def apps():
     started = {'sonarr': FakeServarr('sonarr').start(), 'radarr': FakeServarr('radarr').start(),
                'prowlarr': FakeServarr('prowlarr').start(), 'qbittorrent': FakeQbittorrent('qbt-Pa55word').start()}
+    started['jellyfin'] = FakeJellyfin().start()
     yield started
     for app in started.values():
         app.stop()
@@ -146,6 +148,13 @@ def test_wiring_configures_the_apps_once(tmp_path, kube, apps):
     assert {n: c['savePath'] for n, c in qbt.categories.items()} == {'tv': '/data/torrents/tv',
                                                                       'movies': '/data/torrents/movies'}
     assert 'qbt-Pa55word' not in output and apps['sonarr'].api_key not in output
+    jellyfin = apps['jellyfin']
+    secret = get(url, '/api/v1/namespaces/media/secrets/media-stack-credentials')['data']
+    jellyfin_password = base64.b64decode(secret['jellyfin-admin-password']).decode()
+    assert jellyfin.wizard_completed and jellyfin.users['admin']['Password'] == jellyfin_password
+    assert [(f['Name'], f['CollectionType'], f['Locations']) for f in jellyfin.folders] == [
+        ('Movies', 'movies', ['/data/media/movies']), ('Shows', 'tvshows', ['/data/media/tv'])]
+    assert jellyfin.config['ServerName'] == 'media' and jellyfin_password not in output
 
     writes = {name: len(app.writes) for name, app in apps.items()}
     changed, output = play(tmp_path, 'media-stack-wire-2', extra)

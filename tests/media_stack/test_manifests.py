@@ -19,7 +19,8 @@ FILE_APPS = {'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd'}
 KEYS = {'prowlarr': '1' * 32, 'sonarr': '2' * 32, 'radarr': '3' * 32, 'sabnzbd': '4' * 32, 'bazarr': '5' * 32}
 EXPORT = {'k8s_delivery_mode': 'export', 'k8s_delivery_kubernetes_version': '1.33',
           'media_stack_nfs_server': '192.0.2.10', 'media_stack_nfs_path': '/data', 'media_stack_wire': False,
-          'media_stack_api_keys': KEYS, 'media_stack_qbittorrent_password': 'export-Pa55word'}
+          'media_stack_api_keys': KEYS, 'media_stack_qbittorrent_password': 'export-Pa55word',
+          'media_stack_jellyfin_admin_password': 'export-Jf-Pa55word'}
 INVENTORY = """
 all:
   children:
