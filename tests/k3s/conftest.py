@@ -1,10 +1,14 @@
 """A throwaway node container for the k3s playbook tests: bad inventories point every host at it, so a preflight
-that wrongly passed would change only this container (and the tests check it did not)."""
+that wrongly passed would change only this container (and the tests check it did not). Ansible reaches it over SSH
+with pipelining and a shared ControlPersist master (a key made for the module), not the podman connection, which
+cannot pipeline; the tests read the node's state with podman exec."""
 
 import hashlib
 import json
 import shutil
+import socket
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -13,23 +17,47 @@ import yaml
 from ..conftest import ROOT, VENV_BIN, run_logged
 
 IMAGE = 'localhost/mediacluster-node:bookworm'
+CONTROL_PATH = 'master'  # one SSH master per test module, next to its key (short: a socket path has ~100 bytes)
 
 
 def podman(*args, check=True):
     return subprocess.run(['podman', *args], capture_output=True, text=True, check=check)
 
 
+def wait_for_sshd(ip, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((ip, 22), timeout=2) as conn:
+                if conn.recv(64).startswith(b'SSH-'):
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError('sshd on the test node {0} did not answer within {1}s'.format(ip, timeout))
+        time.sleep(0.2)
+
+
 @pytest.fixture(scope='module')
-def node():
+def node(tmp_path_factory):
     if shutil.which('podman') is None or podman('image', 'exists', IMAGE, check=False).returncode != 0:
         pytest.skip('needs podman and the node image {0} (make image)'.format(IMAGE))
     name = 'mc-k3s-pytest-' + uuid.uuid4().hex[:8]
+    key = tmp_path_factory.mktemp('k3s-node-ssh') / 'id_ed25519'
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', str(key)], check=True)
     podman('run', '-d', '--name', name, '--runtime', 'runc', '--ulimit', 'nofile=20000:20000',
            '--ulimit', 'nproc=32768:32768', IMAGE, '/sbin/init')
     try:
         ip = json.loads(podman('inspect', name).stdout)[0]['NetworkSettings']['IPAddress']
-        yield {'name': name, 'ip': ip}
+        subprocess.run(['podman', 'exec', '-i', name, 'sh', '-c',
+                        'umask 077; mkdir -p /root/.ssh; cat > /root/.ssh/authorized_keys'],
+                       input=key.with_suffix('.pub').read_text(), text=True, capture_output=True, check=True)
+        wait_for_sshd(ip)
+        yield {'name': name, 'ip': ip, 'key': str(key), 'control_path': str(key.parent / CONTROL_PATH)}
     finally:
+        # the inventory hosts share one SSH master to this node (ansible.cfg ControlPersist): close it
+        subprocess.run(['ssh', '-o', 'ControlPath=' + str(key.parent / CONTROL_PATH), '-O', 'exit', 'root@node'],
+                       capture_output=True, check=False)
         podman('rm', '-f', '-t', '0', name, check=False)
 
 
@@ -48,7 +76,9 @@ def inventory(tmp_path, node, servers, agents=(), *, gpu=(), all_vars=None, host
     host_vars = host_vars or {}
     hosts = {}
     for i, name in enumerate(list(servers) + list(agents)):
-        hosts[name] = dict({'ansible_connection': 'containers.podman.podman', 'ansible_host': node['name'],
+        hosts[name] = dict({'ansible_connection': 'ansible.builtin.ssh', 'ansible_host': node['ip'],
+                            'ansible_user': 'root', 'ansible_ssh_private_key_file': node['key'],
+                            'ansible_control_path': node['control_path'],
                             'ansible_python_interpreter': '/usr/bin/python3',
                             'k3s_common_node_ip': '10.81.0.{0}'.format(11 + i),
                             'k3s_common_node_cidr': '10.81.0.{0}/24'.format(11 + i)}, **host_vars.get(name, {}))
