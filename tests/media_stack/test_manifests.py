@@ -32,14 +32,14 @@ all:
 """
 
 
-def render(tmp_path, name, extra):
+def render(tmp_path, name, extra, args=()):
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text(INVENTORY)
     export = tmp_path / 'export'
     variables = dict(EXPORT, k8s_delivery_export_dir=str(export), **extra)
     code, output = run_logged('media-stack-render-' + name, [
         'ansible-playbook', '-i', str(inventory), str(ROOT / 'playbooks' / '60_media.yml'),
-        '-e', json.dumps(variables)])
+        '-e', json.dumps(variables), *args])
     assert code == 0, output[-3000:]
     tree = export / 'media-stack'
     docs = {}
@@ -377,3 +377,11 @@ def test_httproute_needs_parent_refs_and_the_crd(tmp_path, extra, failed_check):
     assert 'set k8s_delivery_crd_paths to the standard-install.yaml' in output
     assert '"assertion": "{0}'.format(failed_check) in output
     assert not pathlib.Path(tmp_path / 'x').exists()
+
+
+def test_tags_media_stack_runs_the_whole_role(tmp_path, rendered):
+    """`--tags media_stack` (a per-role rerun) renders exactly what a full run renders: the included task files and
+    the delivery role run too, not only the tasks tagged media_stack themselves."""
+    docs, kustomization = render(tmp_path, 'tags-media-stack', {}, args=('--tags', 'media_stack'))
+    assert docs == rendered['defaults'][0]
+    assert kustomization == rendered['defaults'][1]

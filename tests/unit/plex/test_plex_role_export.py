@@ -12,14 +12,15 @@ SHARE = {'server': '10.43.17.201', 'path': '/pvc-64ffe0e2-1120-4278-93f0-0f353a1
          'volume': 'pvc-64ffe0e2-1120-4278-93f0-0f353a1d890d'}
 
 
-def run(tmp_path, name):
+def run(tmp_path, name, *args):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     extra = tmp_path / 'extra.json'
     extra.write_text(json.dumps({'k8s_delivery_mode': 'export', 'k8s_delivery_export_dir': str(tmp_path / 'gitops'),
                                  'k8s_delivery_kubernetes_version': '1.33', 'plex_config_share': SHARE,
                                  # no cluster here: a kubeconfig that points nowhere proves nothing is contacted
                                  'k8s_kubeconfig': str(tmp_path / 'no-such-kubeconfig')}))
     return run_logged('plex-export-' + name, [str(VENV_BIN / 'ansible-playbook'), '-i', str(HERE / 'inventory'),
-                                              str(PLAYBOOK), '-e', '@' + str(extra)], timeout=600)
+                                              str(PLAYBOOK), '-e', '@' + str(extra), *args], timeout=600)
 
 
 def test_export_writes_kustomize_trees_without_a_cluster(tmp_path):
@@ -39,3 +40,15 @@ def test_export_writes_kustomize_trees_without_a_cluster(tmp_path):
 
     code, output = run(tmp_path, 'rerun')
     assert code == 0 and recap_changed(output) == 0, tail(output, 60)
+
+
+def test_tags_plex_runs_the_whole_role(tmp_path):
+    """`--tags plex` is the documented Plex-only rerun: the role's included task files (render, deliver) and the
+    delivery role it includes run too (they inherit the role's tag), so the trees equal a full run's."""
+    trees = {}
+    for name, args in (('full', ()), ('tags-plex', ('--tags', 'plex'))):
+        code, output = run(tmp_path / name, name, *args)
+        assert code == 0, tail(output, 60)
+        trees[name] = {app: sorted(p.name for p in (tmp_path / name / 'gitops' / app).iterdir())
+                       for app in ('plex-storage', 'plex')}
+    assert trees['tags-plex'] == trees['full'] and len(trees['full']['plex']) > 3, trees
