@@ -18,6 +18,7 @@ import json
 import socket
 import time
 
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlencode
 from ansible.module_utils.urls import open_url
@@ -54,6 +55,20 @@ def servarr_argument_spec():
     spec = connection_argument_spec()
     spec.update(api_key=dict(type='str', required=True, no_log=True))
     return spec
+
+
+def run_media_module(options, run, title, base=connection_argument_spec):
+    """The main() of every media API module: the shared connection options (``base()``) plus the module's own
+    ``options``, check mode, and the one error class caught once. ``title(params)`` names the object in the error
+    message ("Root folder /data/media/tv: ...")."""
+    spec = base()
+    spec.update(options)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    try:
+        result = run(module)
+    except MediaApiError as exc:
+        module.fail_json(msg='{0}: {1}'.format(title(module.params), exc))
+    module.exit_json(**result)
 
 
 class ApiClient:

@@ -81,7 +81,6 @@ retries:
   sample: 0
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.bazarr import (
     SETTINGS,
@@ -93,7 +92,7 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.bazarr import
 )
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
     MediaApiError,
-    connection_argument_spec,
+    run_media_module,
 )
 
 MASK = '********'
@@ -165,18 +164,11 @@ def run(module):
 
 
 def main():
-    spec = connection_argument_spec()
-    spec.update(
+    run_media_module(dict(
         api_key=dict(type='str', required=True, no_log=True),
         settings=dict(type='dict', default={}),
         secret_settings=dict(type='dict', default={}, no_log=True),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    try:
-        result = run(module)
-    except MediaApiError as exc:
-        module.fail_json(msg='Bazarr settings: {0}'.format(exc))
-    module.exit_json(**result)
+    ), run, lambda p: 'Bazarr settings')
 
 
 if __name__ == '__main__':

@@ -161,7 +161,6 @@ retries:
   sample: 0
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.jellyfin import (
     COLLECTION_TYPES,
@@ -172,7 +171,7 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.jellyfin impo
 )
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
     MediaApiError,
-    connection_argument_spec,
+    run_media_module,
 )
 
 DEFAULT_LIBRARIES = [
@@ -296,8 +295,7 @@ def run(module):
 
 
 def main():
-    spec = connection_argument_spec()
-    spec.update(
+    run_media_module(dict(
         admin_username=dict(type='str', default='admin'),
         admin_password=dict(type='str', required=True, no_log=True),
         server_name=dict(type='str'),
@@ -312,13 +310,7 @@ def main():
             paths=dict(type='list', elements='str', required=True),
         )),
         refresh_library=dict(type='bool', default=True),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    try:
-        result = run(module)
-    except MediaApiError as exc:
-        module.fail_json(msg='Jellyfin setup: {0}'.format(exc))
-    module.exit_json(**result)
+    ), run, lambda p: 'Jellyfin setup')
 
 
 if __name__ == '__main__':

@@ -114,10 +114,9 @@ retries:
   sample: 0
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    MediaApiError,
+    run_media_module,
     servarr_argument_spec,
     servarr_client,
     sync_provider,
@@ -143,8 +142,7 @@ def run(module):
 
 
 def main():
-    spec = servarr_argument_spec()
-    spec.update(
+    run_media_module(dict(
         name=dict(type='str', required=True),
         implementation=dict(type='str', required=True),
         sync_level=dict(type='str', default='fullSync', choices=['disabled', 'addOnly', 'fullSync']),
@@ -155,13 +153,7 @@ def main():
         fields=dict(type='dict', default={}),
         update_secrets=dict(type='str', default='on_create', choices=['on_create', 'always']),
         state=dict(type='str', default='present', choices=['present', 'absent']),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    try:
-        result = run(module)
-    except MediaApiError as exc:
-        module.fail_json(msg='Prowlarr application {0}: {1}'.format(module.params['name'], exc))
-    module.exit_json(**result)
+    ), run, lambda p: 'Prowlarr application {0}'.format(p['name']), base=servarr_argument_spec)
 
 
 if __name__ == '__main__':

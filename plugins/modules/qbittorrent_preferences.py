@@ -97,13 +97,11 @@ retries:
 
 import json
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.homelab.mediacluster.plugins.module_utils.qbittorrent import QbittorrentClient
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
     MediaApiError,
-    connection_argument_spec,
     normalize_path,
+    run_media_module,
 )
 
 
@@ -163,20 +161,13 @@ def run(module):
 
 
 def main():
-    spec = connection_argument_spec()
-    spec.update(
+    run_media_module(dict(
         username=dict(type='str', default='admin'),
         password=dict(type='str', required=True, no_log=True),
         bootstrap_password=dict(type='str', no_log=True),
         preferences=dict(type='dict', default={}),
         categories=dict(type='dict', default={}),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    try:
-        result = run(module)
-    except MediaApiError as exc:
-        module.fail_json(msg='qBittorrent preferences: {0}'.format(exc))
-    module.exit_json(**result)
+    ), run, lambda p: 'qBittorrent preferences')
 
 
 if __name__ == '__main__':

@@ -85,7 +85,6 @@ retries:
   sample: 0
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.sabnzbd import (
     SECRET_MISC,
@@ -95,7 +94,7 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.sabnzbd impor
 )
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
     MediaApiError,
-    connection_argument_spec,
+    run_media_module,
 )
 
 MASK = '********'
@@ -155,18 +154,11 @@ def run(module):
 
 
 def main():
-    spec = connection_argument_spec()
-    spec.update(
+    run_media_module(dict(
         api_key=dict(type='str', required=True, no_log=True),
         categories=dict(type='dict', default={}),
         misc=dict(type='dict', default={}),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    try:
-        result = run(module)
-    except MediaApiError as exc:
-        module.fail_json(msg='SABnzbd config: {0}'.format(exc))
-    module.exit_json(**result)
+    ), run, lambda p: 'SABnzbd config')
 
 
 if __name__ == '__main__':

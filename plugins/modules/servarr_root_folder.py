@@ -83,11 +83,10 @@ retries:
   sample: 0
 """
 
-from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    MediaApiError,
     normalize_path,
+    run_media_module,
     servarr_argument_spec,
     servarr_client,
 )
@@ -122,18 +121,11 @@ def run(module):
 
 
 def main():
-    spec = servarr_argument_spec()
-    spec.update(
+    run_media_module(dict(
         app=dict(type='str', required=True, choices=['sonarr', 'radarr', 'lidarr', 'readarr']),
         path=dict(type='path', required=True),
         state=dict(type='str', default='present', choices=['present', 'absent']),
-    )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    try:
-        result = run(module)
-    except MediaApiError as exc:
-        module.fail_json(msg='Root folder {0}: {1}'.format(module.params['path'], exc))
-    module.exit_json(**result)
+    ), run, lambda p: 'Root folder {0}'.format(p['path']), base=servarr_argument_spec)
 
 
 if __name__ == '__main__':

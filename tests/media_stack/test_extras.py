@@ -368,6 +368,8 @@ def test_wiring_with_sabnzbd_and_bazarr(tmp_path, kube, all_apps):  # noqa: F811
     extra = {
         'k8s_kubeconfig': str(kubeconfig), 'media_stack_api_access': 'url',
         'media_stack_sabnzbd_enabled': True, 'media_stack_bazarr_enabled': True,
+        # Jellyfin's setup is wired and tested in test_apply_and_wire.py; this test has no fake Jellyfin
+        'media_stack_jellyfin_setup': False,
         'media_stack_api_urls': {name: app.url for name, app in apps.items()},
         'media_stack_api_keys': {name: apps[name].api_key
                                  for name in ('sonarr', 'radarr', 'prowlarr', 'sabnzbd', 'bazarr')},
