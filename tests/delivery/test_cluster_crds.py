@@ -97,3 +97,14 @@ def test_cluster_without_the_crd_fails_with_what_to_install(kube, tmp_path):
     assert len(_crd_lists(kube)) == 1
     assert kube.writes() == [] and not [c for c in kube.calls if c[0] in ('CREATE', 'UPDATE', 'DELETE')]
     assert set(glob.glob(TMP_PATTERN)) == before
+
+
+def test_cluster_crd_without_the_version_names_the_versions_it_has(kube_with_crds, tmp_path):
+    kube = kube_with_crds(CLUSTER_CRD)
+    route = dict(_route(), apiVersion='gateway.networking.k8s.io/v1beta1')
+    playbook = write_playbook(tmp_path / 'pb', _play([NAMESPACE, SERVICE, route]))
+    code, out = run_playbook('cluster-crds-version', playbook, extra_vars=_vars(kube))
+    assert code != 0
+    assert ("the CRD httproutes.gateway.networking.k8s.io on the cluster does not serve gateway.networking.k8s.io/v1beta1 "
+            "(it has v1): upgrade Gateway API (standard channel) on the cluster") in out, out[-3000:]
+    assert kube.writes() == []

@@ -139,9 +139,11 @@ def bad_inventory(tmp_path):
     ('bad-mode', ['-e', 'plex_gpu_mode=hostpath'], 'plex_gpu_mode'),
     ('httproute-no-parent', ['-e', '{"plex_route": "httproute", "plex_domain": "media.example"}'],
      'give at least one parentRef with a name, e.g. plex_gateway_parent_refs'),
-    ('httproute-no-crd', ['-e', '{"plex_route": "httproute", "plex_domain": "media.example", '
-                                '"plex_gateway_parent_refs": [{"name": "homelab", "namespace": "gateway"}]}'],
-     'set k8s_delivery_crd_paths to the standard-install.yaml'),
+    # apply mode, no k8s_delivery_crd_paths, and this cluster has no Gateway API: the delivery layer's preflight asks
+    # the cluster for the HTTPRoute CRD and stops before any write
+    ('httproute-cluster-without-crd', ['-e', '{"plex_route": "httproute", "plex_domain": "media.example", '
+                                             '"plex_gateway_parent_refs": [{"name": "homelab", "namespace": "gateway"}]}'],
+     'the cluster has no CRD for HTTPRoute gateway.networking.k8s.io/v1: install Gateway API (standard channel) first'),
 ])
 def test_bad_inputs_fail_in_preflight_before_any_change(kube, tmp_path, case, args, expected):
     if case == 'config-shrinks':
