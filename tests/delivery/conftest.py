@@ -47,7 +47,8 @@ class RunningEmulator:
         from tests.peers.kube_emulator import build_emulator, write_kubeconfig
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        async with build_emulator(extra_crds=self.extra_crds) as emulator, kmock.Server(emulator, host='127.0.0.1', port=0) as server:
+        async with build_emulator(extra_crds=self.extra_crds) as emulator, \
+                kmock.Server(emulator, host='127.0.0.1', port=0) as server:
             original = emulator._handle
 
             async def counting(request):

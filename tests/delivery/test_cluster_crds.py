@@ -40,8 +40,8 @@ def _vars(kube):
 
 
 def _crd_lists(kube, since=0):
-    return [c for c in kube.calls[since:]
-            if c[0] == 'LIST' and "group='apiextensions.k8s.io'" in c[1] and "plural='customresourcedefinitions'" in c[1]]
+    return [c for c in kube.calls[since:] if c[0] == 'LIST' and "group='apiextensions.k8s.io'" in c[1]
+            and "plural='customresourcedefinitions'" in c[1]]
 
 
 def test_route_validated_against_the_cluster_crd_then_applied_and_rerun_is_quiet(kube_with_crds, tmp_path):
@@ -52,7 +52,7 @@ def test_route_validated_against_the_cluster_crd_then_applied_and_rerun_is_quiet
     code, out = run_playbook('cluster-crds-1-first', playbook, extra_vars=_vars(kube))
     assert code == 0, out[-3000:]
     assert len(_crd_lists(kube)) == 1, kube.calls  # read once, because HTTPRoute had no schema offline
-    assert 'Validate the manifests of demo with the cluster\'s CRDs' in out
+    assert 'Validate with the cluster\'s CRDs the manifests of demo' in out
     assert sorted(changed_items(out)) == ['HTTPRoute demo/web', 'Namespace /demo', 'Service demo/web'], out[-3000:]
     assert len(kube.writes()) == 3
     stored = kube.stored('gateway.networking.k8s.io/v1', 'httproutes', 'demo', 'web')
@@ -105,6 +105,7 @@ def test_cluster_crd_without_the_version_names_the_versions_it_has(kube_with_crd
     playbook = write_playbook(tmp_path / 'pb', _play([NAMESPACE, SERVICE, route]))
     code, out = run_playbook('cluster-crds-version', playbook, extra_vars=_vars(kube))
     assert code != 0
-    assert ("the CRD httproutes.gateway.networking.k8s.io on the cluster does not serve gateway.networking.k8s.io/v1beta1 "
-            "(it has v1): upgrade Gateway API (standard channel) on the cluster") in out, out[-3000:]
+    assert ("the CRD httproutes.gateway.networking.k8s.io on the cluster does not serve "
+            "gateway.networking.k8s.io/v1beta1 (it has v1): upgrade Gateway API (standard channel) on the "
+            "cluster") in out, out[-3000:]
     assert kube.writes() == []

@@ -2,6 +2,7 @@
 resources against their CRD schema (strict), version support, apply order and export file names."""
 
 import copy
+import sys
 
 import pytest
 
@@ -134,12 +135,13 @@ def test_kinds_without_any_schema_are_listed_as_missing(monkeypatch):
     assert len(errors) == 3 and all('no schema for' in e for e in errors)
     assert kv.validate(manifests(), '1.33', CRDS) == ([], [])
 
-    from ansible_collections.homelab.mediacluster.plugins.modules import k8s_manifest_validate
     from ansible.module_utils import basic
     from ansible.module_utils.testing import patch_module_args
 
+    from ansible_collections.homelab.mediacluster.plugins.modules import k8s_manifest_validate
+
     results = []
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', lambda self, **kw: results.append(kw) or exit(0))
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', lambda self, **kw: results.append(kw) or sys.exit(0))
     with patch_module_args({'manifests': docs, 'kubernetes_version': '1.33', 'crd_paths': [str(CRDS[0])],
                             'fail_on_error': False}), pytest.raises(SystemExit):
         k8s_manifest_validate.main()
