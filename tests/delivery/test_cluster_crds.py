@@ -49,12 +49,20 @@ def test_route_validated_against_the_cluster_crd_then_applied_and_rerun_is_quiet
     before = set(glob.glob(TMP_PATTERN))
     playbook = write_playbook(tmp_path / 'pb', _play([NAMESPACE, SERVICE, _route()]))
 
+    # --check --diff: the cluster's CRD is read and used in check mode too; nothing is written
+    code, out = run_playbook('cluster-crds-0-check', playbook, '--check', '--diff', extra_vars=_vars(kube))
+    assert code == 0, out[-3000:]
+    assert 'Validate with the cluster\'s CRDs the manifests of demo' in out
+    assert len(_crd_lists(kube)) == 1 and kube.writes() == []
+    assert set(glob.glob(TMP_PATTERN)) == before
+
+    mark = len(kube.calls)
     code, out = run_playbook('cluster-crds-1-first', playbook, extra_vars=_vars(kube))
     assert code == 0, out[-3000:]
-    assert len(_crd_lists(kube)) == 1, kube.calls  # read once, because HTTPRoute had no schema offline
+    assert len(_crd_lists(kube, mark)) == 1, kube.calls  # read once, because HTTPRoute had no schema offline
     assert 'Validate with the cluster\'s CRDs the manifests of demo' in out
     assert sorted(changed_items(out)) == ['HTTPRoute demo/web', 'Namespace /demo', 'Service demo/web'], out[-3000:]
-    assert len(kube.writes()) == 3
+    assert len(kube.writes(mark)) == 3
     stored = kube.stored('gateway.networking.k8s.io/v1', 'httproutes', 'demo', 'web')
     assert stored['spec']['rules'][0]['backendRefs'] == [{'kind': 'Service', 'name': 'web', 'port': 8080}]
     assert set(glob.glob(TMP_PATTERN)) == before, 'the private CRD directory was left behind'
