@@ -13,6 +13,9 @@ Public interface (used by the k8s_manifest_validate module and the k8s_delivery 
     validate_manifests(docs, k8s_version, crd_paths=()) -> list of error strings, each naming kind, namespace/name
                                                            and the field, e.g.
         "RecurringJob longhorn-system/nightly-backup: spec.retain: 'seven' is not of type 'integer'"
+    validate(docs, k8s_version, crd_paths=()) -> (errors, missing): the same errors, and one dict per
+        (apiVersion, kind) that had no schema at all: {'api_version', 'group', 'version', 'kind', 'objects'}, so that
+        a caller can look for the CRD elsewhere (the k8s_delivery role asks the cluster) and validate again
     supported_versions() -> ['1.25', ..., '1.37']
     check_version(version) -> 'X.Y' or raises K8sValidationError
     apply_order(docs) -> indices of docs in the order to apply them (namespaces and CRDs first)
@@ -280,7 +283,21 @@ def _basic_errors(doc, index):
 
 
 def validate_manifests(docs, k8s_version, crd_paths=(), crd_schemas=None):
-    """Return a list of error strings (empty when every manifest is valid).
+    """Return a list of error strings (empty when every manifest is valid); see validate()."""
+    return validate(docs, k8s_version, crd_paths, crd_schemas)[0]
+
+
+def _missing_entry(missing, doc, ref):
+    key = (doc['apiVersion'], doc['kind'])
+    if key not in missing:
+        group, _, version = doc['apiVersion'].rpartition('/')
+        missing[key] = {'api_version': doc['apiVersion'], 'group': group, 'version': version, 'kind': doc['kind'],
+                        'objects': []}
+    missing[key]['objects'].append(ref)
+
+
+def validate(docs, k8s_version, crd_paths=(), crd_schemas=None):
+    """Return (errors, missing): the error strings (empty when every manifest is valid) and the kinds with no schema.
 
     docs: list of manifest dicts. k8s_version: target Kubernetes version ('1.33', 'v1.33.4+k3s1').
     crd_paths: CRD files/directories for custom resources. CRDs among docs themselves are also used.
@@ -293,6 +310,7 @@ def validate_manifests(docs, k8s_version, crd_paths=(), crd_schemas=None):
                 str(doc.get('apiVersion', '')).startswith('apiextensions.k8s.io/'):
             _register_crd(schemas, doc, 'the manifests themselves')
     errors = []
+    missing = {}
     seen = {}
     for index, doc in enumerate(docs):
         basic = _basic_errors(doc, index)
@@ -318,6 +336,7 @@ def validate_manifests(docs, k8s_version, crd_paths=(), crd_schemas=None):
                           'file with the collection and pass it in crd_paths, or fix apiVersion/kind'.format(
                               ref, doc['apiVersion'], doc['kind'], short,
                               ', '.join(sorted({'{0} {1}'.format(*k) for k in schemas})) or 'none'))
+            _missing_entry(missing, doc, ref)
             continue
         if not entry['served']:
             errors.append('{0}: {1} is not a served version of the {2} CRD ({3}); use a served version'.format(
@@ -330,7 +349,7 @@ def validate_manifests(docs, k8s_version, crd_paths=(), crd_schemas=None):
         except referencing.exceptions.Unresolvable as exc:
             raise K8sValidationError('The {0} CRD schema in {1} has a reference that cannot be resolved: {2}'.format(
                 doc['kind'], entry['origin'], exc)) from exc
-    return errors
+    return errors, [missing[key] for key in sorted(missing)]
 
 
 def apply_order(docs):

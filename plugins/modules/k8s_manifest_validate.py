@@ -18,6 +18,8 @@ description:
     Kubernetes version, so unknown fields, wrong types and bad enum values are errors.
   - Custom resources are validated against the C(openAPIV3Schema) of their CRD version (from O(crd_paths) or from
     CRDs among the manifests), strict like the API server's C(fieldValidation=Strict).
+  - Kinds that have no schema at all are also returned in RV(missing_schemas), so that a caller can fetch their
+    CRDs elsewhere (the k8s_delivery role reads them from the cluster in apply mode) and validate again.
   - Also returns the order to apply the manifests in and the file name each one gets in an exported kustomize tree.
   - Used by the P(homelab.mediacluster.k8s_delivery#role) role; see C(docs/delivery.md).
 author:
@@ -104,6 +106,43 @@ errors:
   type: list
   elements: str
   sample: ["RecurringJob longhorn-system/nightly-backup: spec.retain: 'seven' is not of type 'integer'"]
+missing_schemas:
+  description:
+    - One entry per C(apiVersion)/C(kind) that neither C(kubernetes-validate) nor any CRD (from O(crd_paths) or
+      the manifests) has a schema for, sorted by apiVersion and kind. Empty when every manifest had a schema.
+    - Each of these manifests is also reported in RV(errors); give the CRD (for example read from the cluster with
+      M(kubernetes.core.k8s_info)) in O(crd_paths) and validate again.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    api_version:
+      description: The manifests' C(apiVersion).
+      type: str
+      sample: gateway.networking.k8s.io/v1
+    group:
+      description: The API group (empty for the core group); a CRD's C(spec.group).
+      type: str
+      sample: gateway.networking.k8s.io
+    version:
+      description: The API version within the group; one of the CRD's C(spec.versions[].name).
+      type: str
+      sample: v1
+    kind:
+      description: The kind; a CRD's C(spec.names.kind).
+      type: str
+      sample: HTTPRoute
+    objects:
+      description: C(Kind namespace/name) of the manifests of this kind.
+      type: list
+      elements: str
+      sample: ["HTTPRoute media/sonarr", "HTTPRoute media/radarr"]
+  sample:
+    - api_version: gateway.networking.k8s.io/v1
+      group: gateway.networking.k8s.io
+      version: v1
+      kind: HTTPRoute
+      objects: ["HTTPRoute media/sonarr"]
 valid:
   description: Whether every manifest validated.
   returned: always
@@ -148,10 +187,11 @@ def run(module):
     params = module.params
     short = k8s_validation.check_version(params['kubernetes_version'])
     manifests = params['manifests']
-    errors = k8s_validation.validate_manifests(manifests, short, params['crd_paths'])
+    errors, missing = k8s_validation.validate(manifests, short, params['crd_paths'])
     result = {
         'changed': False,
         'errors': errors,
+        'missing_schemas': missing,
         'valid': not errors,
         'objects': [k8s_validation.object_ref(doc) for doc in manifests],
         'kubernetes_version': short,

@@ -22,8 +22,9 @@ WRITE_ACTIONS = {'CREATE', 'UPDATE', 'DELETE'}
 class RunningEmulator:
     """kmock in a thread. `calls` records (action, resource, namespace, name, dry_run) for every request."""
 
-    def __init__(self, kubeconfig):
+    def __init__(self, kubeconfig, extra_crds=()):
         self.kubeconfig = kubeconfig
+        self.extra_crds = list(extra_crds)
         self.calls = []
         self.url = None
         self.emulator = None
@@ -46,7 +47,8 @@ class RunningEmulator:
         from tests.peers.kube_emulator import build_emulator, write_kubeconfig
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        async with build_emulator() as emulator, kmock.Server(emulator, host='127.0.0.1', port=0) as server:
+        async with build_emulator(extra_crds=self.extra_crds) as emulator, \
+                kmock.Server(emulator, host='127.0.0.1', port=0) as server:
             original = emulator._handle
 
             async def counting(request):
@@ -95,6 +97,21 @@ def kube(tmp_path):
     emulator = RunningEmulator(tmp_path / 'kubeconfig').start()
     yield emulator
     emulator.stop()
+
+
+@pytest.fixture
+def kube_with_crds(tmp_path):
+    """Start an emulator whose cluster also holds the given CRD files (served kinds and CRD objects)."""
+    started = []
+
+    def start(*crd_files):
+        emulator = RunningEmulator(tmp_path / 'kubeconfig-{0}'.format(len(started)), crd_files).start()
+        started.append(emulator)
+        return emulator
+
+    yield start
+    for emulator in started:
+        emulator.stop()
 
 
 def write_playbook(directory, plays):

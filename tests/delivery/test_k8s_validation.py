@@ -2,6 +2,7 @@
 resources against their CRD schema (strict), version support, apply order and export file names."""
 
 import copy
+import sys
 
 import pytest
 
@@ -114,6 +115,37 @@ def test_crd_among_the_manifests_is_used_for_its_custom_resources():
                       'Widget x/w: spec.size: [1] is not valid under any of the given schemas'], errors
     old = dict(good, apiVersion='example.com/v0')
     assert _errors([crd, old], crds=[])[0].startswith('Widget x/w: example.com/v0 is not a served version')
+
+
+def test_kinds_without_any_schema_are_listed_as_missing(monkeypatch):
+    """validate() names each (apiVersion, kind) with no schema once, with its objects; the module returns it as
+    missing_schemas. A served-false version or a schema error is not "missing"."""
+    route = {'apiVersion': 'gateway.networking.k8s.io/v1', 'kind': 'HTTPRoute',
+             'metadata': {'name': 'a', 'namespace': 'media'}, 'spec': {}}
+    other = copy.deepcopy(route)
+    other['metadata']['name'] = 'b'
+    widget = {'apiVersion': 'example.com/v1', 'kind': 'Widget', 'metadata': {'name': 'w'}}
+    docs = manifests() + [route, other, widget]
+    errors, missing = kv.validate(docs, '1.33', CRDS)
+    assert missing == [
+        {'api_version': 'example.com/v1', 'group': 'example.com', 'version': 'v1', 'kind': 'Widget',
+         'objects': ['Widget w']},
+        {'api_version': 'gateway.networking.k8s.io/v1', 'group': 'gateway.networking.k8s.io', 'version': 'v1',
+         'kind': 'HTTPRoute', 'objects': ['HTTPRoute media/a', 'HTTPRoute media/b']}]
+    assert len(errors) == 3 and all('no schema for' in e for e in errors)
+    assert kv.validate(manifests(), '1.33', CRDS) == ([], [])
+
+    from ansible.module_utils import basic
+    from ansible.module_utils.testing import patch_module_args
+
+    from ansible_collections.homelab.mediacluster.plugins.modules import k8s_manifest_validate
+
+    results = []
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', lambda self, **kw: results.append(kw) or sys.exit(0))
+    with patch_module_args({'manifests': docs, 'kubernetes_version': '1.33', 'crd_paths': [str(CRDS[0])],
+                            'fail_on_error': False}), pytest.raises(SystemExit):
+        k8s_manifest_validate.main()
+    assert results[0]['missing_schemas'] == missing and results[0]['valid'] is False
 
 
 @pytest.mark.parametrize('version, short', [('1.33', '1.33'), ('v1.31.4+k3s1', '1.31'), ('1.25.0', '1.25'),

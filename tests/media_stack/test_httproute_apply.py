@@ -1,6 +1,8 @@
 """media_stack_route=httproute on the apply path: the delivery layer applies one HTTPRoute per app to the Kubernetes
-emulator (with the HTTPRoute kind registered, as on a cluster that runs the Gateway API), and a rerun changes
-nothing. The routes' content is checked against the Gateway API validators in test_manifests.py."""
+emulator (holding an HTTPRoute CRD, as a cluster that runs the Gateway API does), and a rerun changes nothing. No
+k8s_delivery_crd_paths is given: the routes are validated against the CRD read from the cluster (TEST DATA in
+tests/gateway_api/httproute-constrained-test-crd.yaml, whose schema limits the ports). The routes' content is checked
+against the Gateway API validators in test_manifests.py."""
 
 import json
 import re
@@ -14,7 +16,7 @@ import pytest
 
 from ..conftest import ROOT, run_logged
 
-NAMES_ONLY_CRD = ROOT / 'tests' / 'gateway_api' / 'httproute-names-only-crd.yaml'
+CLUSTER_CRD = ROOT / 'tests' / 'gateway_api' / 'httproute-constrained-test-crd.yaml'
 PARENT_REFS = [{'name': 'homelab', 'namespace': 'gateway'}]
 INVENTORY = """
 all:
@@ -33,7 +35,7 @@ def kube(tmp_path):
     kubeconfig = tmp_path / 'kubeconfig'
     proc = subprocess.Popen([sys.executable, str(ROOT / 'tests' / 'peers' / 'kube_emulator.py'), '--port', '0',
                              '--ready-file', str(ready), '--kubeconfig', str(kubeconfig),
-                             '--crd', str(NAMES_ONLY_CRD)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             '--crd', str(CLUSTER_CRD)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while not ready.exists():
         assert proc.poll() is None, proc.stdout.read().decode()
@@ -49,7 +51,7 @@ def play(tmp_path, name, kubeconfig):
     inventory.write_text(INVENTORY)
     variables = {'media_stack_nfs_server': '192.0.2.10', 'media_stack_nfs_path': '/data', 'k8s_delivery_wait': False,
                  'k8s_kubeconfig': str(kubeconfig), 'media_stack_wire': False, 'media_stack_route': 'httproute',
-                 'media_stack_gateway_parent_refs': PARENT_REFS, 'k8s_delivery_crd_paths': [str(NAMES_ONLY_CRD)]}
+                 'media_stack_gateway_parent_refs': PARENT_REFS}
     code, output = run_logged(name, ['ansible-playbook', '-i', str(inventory),
                                      str(ROOT / 'playbooks' / '60_media.yml'), '-e', json.dumps(variables)])
     assert code == 0, output[-4000:]
@@ -60,6 +62,8 @@ def test_httproutes_apply_then_rerun_changes_nothing(tmp_path, kube):
     url, kubeconfig = kube
     changed, output = play(tmp_path, 'media-stack-httproute-apply-1', kubeconfig)
     assert changed > 0 and 'HTTPRoute/sonarr' in output
+    assert "TASK [homelab.mediacluster.k8s_delivery : Validate with the cluster's CRDs the manifests of media-stack]" \
+        in output
     for app, port in (('prowlarr', 9696), ('sonarr', 8989), ('radarr', 7878), ('qbittorrent', 8080),
                       ('jellyfin', 8096)):
         path = '/apis/gateway.networking.k8s.io/v1/namespaces/media/httproutes/' + app

@@ -362,9 +362,12 @@ def test_delivery_layer_needs_the_gateway_api_crd(routed):
     ({'media_stack_gateway_parent_refs': []}, 'media_stack_gateway_parent_refs | length > 0'),
     ({'media_stack_gateway_parent_refs': [{'namespace': 'gateway'}]},
      "media_stack_gateway_parent_refs | rejectattr('name', 'defined')"),
-    ({'k8s_delivery_crd_paths': []}, 'k8s_delivery_crd_paths | default([]) | length > 0'),
+    ({'k8s_delivery_crd_paths': []},
+     "k8s_delivery_mode | default('apply') != 'export' or k8s_delivery_crd_paths | default([]) | length > 0"),
 ])
 def test_httproute_needs_parent_refs_and_the_crd(tmp_path, extra, failed_check):
+    """Export mode (no cluster to read the HTTPRoute CRD from) needs k8s_delivery_crd_paths; apply mode reads the
+    cluster's CRD instead (tests/media_stack/test_httproute_apply.py)."""
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text(INVENTORY)
     variables = dict(EXPORT, k8s_delivery_export_dir=str(tmp_path / 'x'), **dict(HTTPROUTE, **extra))

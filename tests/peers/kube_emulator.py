@@ -1,7 +1,10 @@
 """Serve the kmock Kubernetes API emulator on loopback, with the CRDs this collection manages registered.
 
 Used by the lab (`scripts/lab.py up`) and by the apply-path tests. kmock emulates create/get/patch/apply/delete
-for `kubernetes.core.k8s`; it does not validate, list, set status or honour resourceVersion (see docs/development.md).
+for `kubernetes.core.k8s`; it does not validate, set status or honour resourceVersion (see docs/development.md).
+Added here: every CRD it registers is also stored as a CustomResourceDefinition object (apiextensions.k8s.io/v1,
+status Established) as a real cluster holds it, and list responses carry kind and apiVersion, so that
+`kubernetes.core.k8s_info` can list CRDs (the k8s_delivery role reads the cluster's CRDs that way).
 
     python tests/peers/kube_emulator.py --port 16443 --kubeconfig .lab/kubeconfig
 """
@@ -22,18 +25,38 @@ HERE = pathlib.Path(__file__).resolve().parent
 CRD_DIR = HERE.parent / 'schemas' / 'crds'
 
 
-def crd_resources(crd_dir=CRD_DIR, extra_crds=()):
-    """Yield (CRD spec, version) for every served version of every CRD in crd_dir and in the extra CRD files."""
+CRD_RESOURCE = 'apiextensions.k8s.io/v1/customresourcedefinitions'
+
+
+def crd_documents(crd_dir=CRD_DIR, extra_crds=()):
+    """Yield every CustomResourceDefinition document in crd_dir's *.yaml files and in the extra CRD files."""
     paths = sorted(crd_dir.glob('*.yaml')) if crd_dir.is_dir() else []
     for path in paths + [pathlib.Path(extra) for extra in extra_crds]:
         with path.open() as handle:
             for doc in yaml.safe_load_all(handle):
-                if not doc or doc.get('kind') != 'CustomResourceDefinition':
-                    continue
-                spec = doc['spec']
-                for version in spec['versions']:
-                    if version.get('served', True):
-                        yield spec, version['name']
+                if doc and doc.get('kind') == 'CustomResourceDefinition':
+                    yield doc
+
+
+def crd_resources(crd_dir=CRD_DIR, extra_crds=()):
+    """Yield (CRD spec, version) for every served version of every CRD in crd_dir and in the extra CRD files."""
+    for doc in crd_documents(crd_dir, extra_crds):
+        spec = doc['spec']
+        for version in spec['versions']:
+            if version.get('served', True):
+                yield spec, version['name']
+
+
+def established(crd):
+    """The CRD object as the API server stores it once it has accepted it (status Established, names accepted)."""
+    stored = copy.deepcopy(crd)
+    stored['status'] = {
+        'acceptedNames': copy.deepcopy(crd['spec']['names']),
+        'conditions': [{'type': 'NamesAccepted', 'status': 'True', 'reason': 'NoConflicts'},
+                       {'type': 'Established', 'status': 'True', 'reason': 'InitialNamesAccepted'}],
+        'storedVersions': [v['name'] for v in crd['spec']['versions'] if v.get('storage')],
+    }
+    return stored
 
 
 def _parse_path(path, _original=kmock_parsing.parse_path):
@@ -89,6 +112,20 @@ class ApplyEmulator(kmock.KubernetesEmulator):
             return _status(404, 'NotFound', '{0} "{1}" not found'.format(request.resource, name))
         return aiohttp.web.json_response(_merged(current or {}, data), status=200 if current else 201)
 
+    async def _serve_list(self, request):
+        """kmock's list without kind and apiVersion makes the Kubernetes Python client fail ('kind'); add them."""
+        payload = await super()._serve_list(request)
+        try:
+            kind = self.resources[request.resource].kind
+        except KeyError:
+            kind = None
+        if kind:
+            resource = request.resource
+            payload['kind'] = kind + 'List'
+            payload['apiVersion'] = '{0}/{1}'.format(resource.group, resource.version) if resource.group \
+                else resource.version
+        return payload
+
     async def _handle(self, request):
         content_type = request.headers.get('Content-Type', '') if request.headers else ''
         if (request.resource is not None and (request.params or {}).get('dryRun')
@@ -114,8 +151,11 @@ def build_emulator(crd_dir=CRD_DIR, extra_crds=()):
         emulator.resources[key] = kmock.ResourceInfo(
             kind=names['kind'], singular=names.get('singular', names['kind'].lower()),
             namespaced=spec.get('scope', 'Namespaced') == 'Namespaced',
-            shortnames=set(names.get('shortNames', [])), verbs={'get', 'create', 'patch', 'update', 'delete'},
+            shortnames=set(names.get('shortNames', [])),
+            verbs={'get', 'list', 'create', 'patch', 'update', 'delete'},
         )
+    for crd in crd_documents(crd_dir, extra_crds):
+        emulator.objects[CRD_RESOURCE, None, crd['metadata']['name']] = established(crd)
     return emulator
 
 
@@ -156,7 +196,8 @@ def main():
     parser.add_argument('--kubeconfig')
     parser.add_argument('--ready-file')
     parser.add_argument('--crd', action='append', default=[], metavar='FILE',
-                        help='register the kinds of this CRD file too (repeatable), e.g. the Gateway API HTTPRoute')
+                        help='register the kinds of this CRD file too and store it as a CRD object (repeatable), '
+                             'e.g. the Gateway API HTTPRoute')
     args = parser.parse_args()
     asyncio.run(serve(args.host, args.port, args.kubeconfig, args.ready_file, args.crd))
 

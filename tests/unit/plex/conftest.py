@@ -87,13 +87,10 @@ class Emulator:
         resource.delete(name=name, namespace=namespace)
 
 
-@pytest.fixture
-def kube(tmp_path):
-    """The kmock emulator (tests/peers/kube_emulator.py, with issue 6's dry-run rule) in a thread on a free loopback
-    port with a temp kubeconfig; .writes() lists the non-dry-run write requests it received."""
+def _running_kube(tmp_path, extra_crds=()):
     from tests.delivery.conftest import RunningEmulator
 
-    running = RunningEmulator(tmp_path / 'kubeconfig').start()
+    running = RunningEmulator(tmp_path / 'kubeconfig', extra_crds).start()
     try:
         emulator = Emulator(running.url, tmp_path / 'kubeconfig')
         emulator.writes = running.writes
@@ -101,3 +98,17 @@ def kube(tmp_path):
         yield emulator
     finally:
         running.stop()
+
+
+@pytest.fixture
+def kube(tmp_path):
+    """The kmock emulator (tests/peers/kube_emulator.py, with issue 6's dry-run rule) in a thread on a free loopback
+    port with a temp kubeconfig; .writes() lists the non-dry-run write requests it received."""
+    yield from _running_kube(tmp_path)
+
+
+@pytest.fixture
+def kube_gateway(tmp_path):
+    """The same emulator on a cluster that has Gateway API: it holds (and serves) an HTTPRoute CRD, TEST DATA from
+    tests/gateway_api/httproute-constrained-test-crd.yaml."""
+    yield from _running_kube(tmp_path, [ROOT / 'tests' / 'gateway_api' / 'httproute-constrained-test-crd.yaml'])

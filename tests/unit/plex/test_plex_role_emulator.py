@@ -104,6 +104,27 @@ def test_converge_then_rerun_unchanged(kube, tmp_path):
     assert kube.writes(before) == []
 
 
+def test_httproute_validated_against_the_cluster_crd_without_crd_paths(kube_gateway, tmp_path):
+    """plex_route=httproute in apply mode with no k8s_delivery_crd_paths: the cluster's HTTPRoute CRD is used."""
+    kube = kube_gateway
+    seed_longhorn(kube)
+    route = ['-e', json.dumps({'plex_route': 'httproute', 'plex_domain': 'media.example',
+                               'plex_gateway_parent_refs': [{'name': 'homelab', 'namespace': 'gateway'}]})]
+    code, output = playbook(kube, tmp_path, 'httproute-converge', *route)
+    assert code == 0, tail(output)
+    assert "Validate with the cluster's CRDs the manifests of plex" in output, tail(output)
+    stored = kube.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'plex', 'media')
+    assert stored['spec']['hostnames'] == ['plex.media.example']
+    assert stored['spec']['rules'][0]['backendRefs'] == [{'kind': 'Service', 'name': 'plex', 'port': 32400}]
+    assert kube.get('networking.k8s.io/v1', 'Ingress', 'plex', 'media') is None
+
+    before = len(kube.calls)
+    code, output = playbook(kube, tmp_path, 'httproute-rerun', *route)
+    assert code == 0, tail(output)
+    assert recap_changed(output) == 0, tail(output, 80)
+    assert kube.writes(before) == [], 'the rerun sent write requests'
+
+
 def test_recreated_volume_needs_the_repoint_flag(kube, tmp_path):
     seed_longhorn(kube)
     code, output = playbook(kube, tmp_path, 'repoint-converge')
@@ -139,9 +160,12 @@ def bad_inventory(tmp_path):
     ('bad-mode', ['-e', 'plex_gpu_mode=hostpath'], 'plex_gpu_mode'),
     ('httproute-no-parent', ['-e', '{"plex_route": "httproute", "plex_domain": "media.example"}'],
      'give at least one parentRef with a name, e.g. plex_gateway_parent_refs'),
-    ('httproute-no-crd', ['-e', '{"plex_route": "httproute", "plex_domain": "media.example", '
-                                '"plex_gateway_parent_refs": [{"name": "homelab", "namespace": "gateway"}]}'],
-     'set k8s_delivery_crd_paths to the standard-install.yaml'),
+    # apply mode, no k8s_delivery_crd_paths, and this cluster has no Gateway API: the delivery layer's preflight asks
+    # the cluster for the HTTPRoute CRD and stops before any write
+    ('httproute-cluster-without-crd',
+     ['-e', '{"plex_route": "httproute", "plex_domain": "media.example", '
+            '"plex_gateway_parent_refs": [{"name": "homelab", "namespace": "gateway"}]}'],
+     'the cluster has no CRD for HTTPRoute gateway.networking.k8s.io/v1: install Gateway API (standard channel) first'),
 ])
 def test_bad_inputs_fail_in_preflight_before_any_change(kube, tmp_path, case, args, expected):
     if case == 'config-shrinks':
