@@ -145,3 +145,16 @@ def recap(output, host='localhost'):
 def changed_items(output):
     """Loop items reported changed, e.g. ['ConfigMap demo/settings', ...]."""
     return re.findall(r'^changed: \[localhost\] => \(item=(.+?)\)\s*$', output, re.MULTILINE)
+
+
+def demo_play(docs):
+    """A play that delivers `docs` as the app `demo` through the k8s_delivery role."""
+    return [{
+        'name': 'Deliver the demo app', 'hosts': 'localhost', 'gather_facts': False,
+        'tasks': [{'name': 'Deliver', 'ansible.builtin.include_role': {'name': 'homelab.mediacluster.k8s_delivery'},
+                   'vars': {'k8s_delivery_app': 'demo', 'k8s_delivery_manifests': docs}}],
+    }]
+
+
+def demo_vars(kube):
+    return {'k8s_kubeconfig': str(kube.kubeconfig), 'k8s_delivery_wait': False}

@@ -9,7 +9,7 @@ import glob
 import os
 import tempfile
 
-from .conftest import ROOT, changed_items, recap, run_playbook, write_playbook
+from .conftest import ROOT, changed_items, demo_play, demo_vars, recap, run_playbook, write_playbook
 
 CLUSTER_CRD = ROOT / 'tests' / 'gateway_api' / 'httproute-constrained-test-crd.yaml'
 TMP_PATTERN = os.path.join(tempfile.gettempdir(), 'k8s_delivery_crds.*')
@@ -27,18 +27,6 @@ def _route(port=8080):
                                 'backendRefs': [{'kind': 'Service', 'name': 'web', 'port': port}]}]}}
 
 
-def _play(docs):
-    return [{
-        'name': 'Deliver the demo app', 'hosts': 'localhost', 'gather_facts': False,
-        'tasks': [{'name': 'Deliver', 'ansible.builtin.include_role': {'name': 'homelab.mediacluster.k8s_delivery'},
-                   'vars': {'k8s_delivery_app': 'demo', 'k8s_delivery_manifests': docs}}],
-    }]
-
-
-def _vars(kube):
-    return {'k8s_kubeconfig': str(kube.kubeconfig), 'k8s_delivery_wait': False}
-
-
 def _crd_lists(kube, since=0):
     return [c for c in kube.calls[since:] if c[0] == 'LIST' and "group='apiextensions.k8s.io'" in c[1]
             and "plural='customresourcedefinitions'" in c[1]]
@@ -47,17 +35,17 @@ def _crd_lists(kube, since=0):
 def test_route_validated_against_the_cluster_crd_then_applied_and_rerun_is_quiet(kube_with_crds, tmp_path):
     kube = kube_with_crds(CLUSTER_CRD)
     before = set(glob.glob(TMP_PATTERN))
-    playbook = write_playbook(tmp_path / 'pb', _play([NAMESPACE, SERVICE, _route()]))
+    playbook = write_playbook(tmp_path / 'pb', demo_play([NAMESPACE, SERVICE, _route()]))
 
     # --check --diff: the cluster's CRD is read and used in check mode too; nothing is written
-    code, out = run_playbook('cluster-crds-0-check', playbook, '--check', '--diff', extra_vars=_vars(kube))
+    code, out = run_playbook('cluster-crds-0-check', playbook, '--check', '--diff', extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
     assert 'Validate with the cluster\'s CRDs the manifests of demo' in out
     assert len(_crd_lists(kube)) == 1 and kube.writes() == []
     assert set(glob.glob(TMP_PATTERN)) == before
 
     mark = len(kube.calls)
-    code, out = run_playbook('cluster-crds-1-first', playbook, extra_vars=_vars(kube))
+    code, out = run_playbook('cluster-crds-1-first', playbook, extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
     assert len(_crd_lists(kube, mark)) == 1, kube.calls  # read once, because HTTPRoute had no schema offline
     assert 'Validate with the cluster\'s CRDs the manifests of demo' in out
@@ -68,7 +56,7 @@ def test_route_validated_against_the_cluster_crd_then_applied_and_rerun_is_quiet
     assert set(glob.glob(TMP_PATTERN)) == before, 'the private CRD directory was left behind'
 
     mark = len(kube.calls)
-    code, out = run_playbook('cluster-crds-2-rerun', playbook, extra_vars=_vars(kube))
+    code, out = run_playbook('cluster-crds-2-rerun', playbook, extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
     assert recap(out)['changed'] == 0, out[-3000:]
     assert kube.writes(mark) == [], 'the rerun sent writes: {0}'.format(kube.writes(mark))
@@ -77,8 +65,8 @@ def test_route_validated_against_the_cluster_crd_then_applied_and_rerun_is_quiet
 
 def test_no_crd_read_when_every_kind_has_a_schema(kube_with_crds, tmp_path):
     kube = kube_with_crds(CLUSTER_CRD)
-    playbook = write_playbook(tmp_path / 'pb', _play([NAMESPACE, SERVICE]))
-    code, out = run_playbook('cluster-crds-not-needed', playbook, extra_vars=_vars(kube))
+    playbook = write_playbook(tmp_path / 'pb', demo_play([NAMESPACE, SERVICE]))
+    code, out = run_playbook('cluster-crds-not-needed', playbook, extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
     assert _crd_lists(kube) == [], 'CRDs were read although nothing needed them'
     assert len(kube.writes()) == 2
@@ -86,8 +74,8 @@ def test_no_crd_read_when_every_kind_has_a_schema(kube_with_crds, tmp_path):
 
 def test_route_the_cluster_schema_forbids_is_rejected_before_any_write(kube_with_crds, tmp_path):
     kube = kube_with_crds(CLUSTER_CRD)
-    playbook = write_playbook(tmp_path / 'pb', _play([NAMESPACE, SERVICE, _route(port=70000)]))
-    code, out = run_playbook('cluster-crds-invalid', playbook, extra_vars=_vars(kube))
+    playbook = write_playbook(tmp_path / 'pb', demo_play([NAMESPACE, SERVICE, _route(port=70000)]))
+    code, out = run_playbook('cluster-crds-invalid', playbook, extra_vars=demo_vars(kube))
     assert code != 0
     assert 'HTTPRoute demo/web: spec.rules[0].backendRefs[0].port: 70000 is greater than the maximum of 65535' in out
     assert len(_crd_lists(kube)) == 1
@@ -96,8 +84,8 @@ def test_route_the_cluster_schema_forbids_is_rejected_before_any_write(kube_with
 
 def test_cluster_without_the_crd_fails_with_what_to_install(kube, tmp_path):
     before = set(glob.glob(TMP_PATTERN))
-    playbook = write_playbook(tmp_path / 'pb', _play([NAMESPACE, SERVICE, _route()]))
-    code, out = run_playbook('cluster-crds-absent', playbook, extra_vars=_vars(kube))
+    playbook = write_playbook(tmp_path / 'pb', demo_play([NAMESPACE, SERVICE, _route()]))
+    code, out = run_playbook('cluster-crds-absent', playbook, extra_vars=demo_vars(kube))
     assert code != 0
     assert ('the cluster has no CRD for HTTPRoute gateway.networking.k8s.io/v1: install Gateway API (standard '
             'channel) first, or pass its CRD file in k8s_delivery_crd_paths') in out, out[-3000:]
@@ -110,8 +98,8 @@ def test_cluster_without_the_crd_fails_with_what_to_install(kube, tmp_path):
 def test_cluster_crd_without_the_version_names_the_versions_it_has(kube_with_crds, tmp_path):
     kube = kube_with_crds(CLUSTER_CRD)
     route = dict(_route(), apiVersion='gateway.networking.k8s.io/v1beta1')
-    playbook = write_playbook(tmp_path / 'pb', _play([NAMESPACE, SERVICE, route]))
-    code, out = run_playbook('cluster-crds-version', playbook, extra_vars=_vars(kube))
+    playbook = write_playbook(tmp_path / 'pb', demo_play([NAMESPACE, SERVICE, route]))
+    code, out = run_playbook('cluster-crds-version', playbook, extra_vars=demo_vars(kube))
     assert code != 0
     assert ("the CRD httproutes.gateway.networking.k8s.io on the cluster does not serve "
             "gateway.networking.k8s.io/v1beta1 (it has v1): upgrade Gateway API (standard channel) on the "

@@ -3,30 +3,18 @@ nothing, the first run creates every object, a rerun changes nothing and sends n
 check mode and applied in a normal run, Secret values never reach the output, invalid manifests stop the run before
 anything is sent, and an API that does not answer fails in preflight."""
 
-from .conftest import changed_items, recap, run_playbook, write_playbook
+from .conftest import changed_items, demo_play, demo_vars, recap, run_playbook, write_playbook
 from .sample import SECRET_VALUE, manifests
 
 OBJECTS = 7
 
 
-def _play(docs):
-    return [{
-        'name': 'Deliver the demo app', 'hosts': 'localhost', 'gather_facts': False,
-        'tasks': [{'name': 'Deliver', 'ansible.builtin.include_role': {'name': 'homelab.mediacluster.k8s_delivery'},
-                   'vars': {'k8s_delivery_app': 'demo', 'k8s_delivery_manifests': docs}}],
-    }]
-
-
-def _vars(kube):
-    return {'k8s_kubeconfig': str(kube.kubeconfig), 'k8s_delivery_wait': False}
-
-
 def test_apply_check_first_rerun_and_change(kube, tmp_path):
     docs = manifests()
-    playbook = write_playbook(tmp_path / 'pb', _play(docs))
+    playbook = write_playbook(tmp_path / 'pb', demo_play(docs))
 
     # 1. --check --diff on an empty cluster: every object would be created, nothing is written.
-    code, out = run_playbook('delivery-apply-1-check', playbook, '--check', '--diff', extra_vars=_vars(kube))
+    code, out = run_playbook('delivery-apply-1-check', playbook, '--check', '--diff', extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
     assert len(changed_items(out)) == OBJECTS, out[-3000:]
     assert '"TZ": "Etc/UTC"' in out  # the diff is shown
@@ -36,7 +24,7 @@ def test_apply_check_first_rerun_and_change(kube, tmp_path):
 
     # 2. First run creates every object.
     mark = len(kube.calls)
-    code, out = run_playbook('delivery-apply-2-first', playbook, extra_vars=_vars(kube))
+    code, out = run_playbook('delivery-apply-2-first', playbook, extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
     assert len(changed_items(out)) == OBJECTS, out[-3000:]
     assert len(kube.writes(mark)) == OBJECTS
@@ -48,23 +36,23 @@ def test_apply_check_first_rerun_and_change(kube, tmp_path):
 
     # 3. Rerun: changed=0 and not a single write call.
     mark = len(kube.calls)
-    code, out = run_playbook('delivery-apply-3-rerun', playbook, extra_vars=_vars(kube))
+    code, out = run_playbook('delivery-apply-3-rerun', playbook, extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
     assert recap(out)['changed'] == 0, out[-3000:]
     assert kube.writes(mark) == [], 'the rerun sent writes: {0}'.format(kube.writes(mark))
 
     # 4. A changed value: check --diff shows it and writes nothing; the normal run applies only that object.
     docs[1]['data']['LOG_LEVEL'] = 'debug'
-    playbook = write_playbook(tmp_path / 'pb2', _play(docs))
+    playbook = write_playbook(tmp_path / 'pb2', demo_play(docs))
     mark = len(kube.calls)
-    code, out = run_playbook('delivery-apply-4-change-check', playbook, '--check', '--diff', extra_vars=_vars(kube))
+    code, out = run_playbook('delivery-apply-4-change-check', playbook, '--check', '--diff', extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
     assert changed_items(out) == ['ConfigMap demo/settings'], out[-3000:]
     assert '"LOG_LEVEL": "debug"' in out
     assert kube.writes(mark) == []
     assert kube.stored('v1', 'configmaps', 'demo', 'settings')['data']['LOG_LEVEL'] == 'info'
 
-    code, out = run_playbook('delivery-apply-5-change', playbook, extra_vars=_vars(kube))
+    code, out = run_playbook('delivery-apply-5-change', playbook, extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
     assert changed_items(out) == ['ConfigMap demo/settings'], out[-3000:]
     assert len(kube.writes(mark)) == 1
@@ -75,8 +63,8 @@ def test_invalid_manifest_stops_before_anything_is_sent(kube, tmp_path):
     docs = manifests()
     docs[6]['spec']['retain'] = 'seven'
     docs[4]['spec']['template']['spec']['containers'][0]['imagePullPolcy'] = 'Always'  # typo: unknown field
-    playbook = write_playbook(tmp_path / 'pb', _play(docs))
-    code, out = run_playbook('delivery-apply-invalid', playbook, extra_vars=_vars(kube))
+    playbook = write_playbook(tmp_path / 'pb', demo_play(docs))
+    code, out = run_playbook('delivery-apply-invalid', playbook, extra_vars=demo_vars(kube))
     assert code != 0
     assert "RecurringJob longhorn-system/demo-backup: spec.retain: 'seven' is not of type 'integer'" in out
     assert "Deployment demo/web: spec.template.spec.containers[0]" in out and 'imagePullPolcy' in out
@@ -89,7 +77,7 @@ def test_unreachable_api_fails_in_preflight(tmp_path):
     kubeconfig.write_text(
         'apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters: [{name: x, cluster: {server: "http://127.0.0.1:9"}}]\n'
         'users: [{name: x, user: {token: x}}]\ncontexts: [{name: x, context: {cluster: x, user: x}}]\n')
-    playbook = write_playbook(tmp_path / 'pb', _play(manifests()))
+    playbook = write_playbook(tmp_path / 'pb', demo_play(manifests()))
     code, out = run_playbook('delivery-apply-unreachable', playbook,
                              extra_vars={'k8s_kubeconfig': str(kubeconfig), 'k8s_delivery_wait': False})
     assert code != 0
@@ -102,9 +90,9 @@ def test_unreachable_api_fails_in_preflight(tmp_path):
 
 
 def test_version_mismatch_and_unsupported_version_fail_in_preflight(kube, tmp_path):
-    playbook = write_playbook(tmp_path / 'pb', _play(manifests()))
+    playbook = write_playbook(tmp_path / 'pb', demo_play(manifests()))
     code, out = run_playbook('delivery-apply-version-mismatch', playbook,
-                             extra_vars=dict(_vars(kube), k8s_delivery_kubernetes_version='1.33'))
+                             extra_vars=dict(demo_vars(kube), k8s_delivery_kubernetes_version='1.33'))
     assert code != 0
     assert 'k8s_delivery_kubernetes_version=1.33 but the cluster runs 1.26' in out
     assert kube.writes() == []
@@ -126,13 +114,13 @@ def test_check_mode_reports_objects_whose_crd_comes_in_the_same_run(kube, tmp_pa
     """The emulator, like a real API server, cannot dry-run a Widget before its CRD exists: check mode reports it as
     to be created (and writes nothing); a real run stops with the server's refusal, naming the object."""
     docs = manifests() + [WIDGET_CRD, WIDGET]
-    playbook = write_playbook(tmp_path / 'pb', _play(docs))
-    code, out = run_playbook('delivery-apply-crd-check', playbook, '--check', '--diff', extra_vars=_vars(kube))
+    playbook = write_playbook(tmp_path / 'pb', demo_play(docs))
+    code, out = run_playbook('delivery-apply-crd-check', playbook, '--check', '--diff', extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
     flat = ' '.join(out.split())
     assert 'Widget demo/w1 would be created; the API server cannot dry-run it yet' in flat
     assert kube.writes() == []
 
-    code, out = run_playbook('delivery-apply-crd-real', playbook, extra_vars=_vars(kube))
+    code, out = run_playbook('delivery-apply-crd-real', playbook, extra_vars=demo_vars(kube))
     assert code != 0
     assert 'The API server refused Widget demo/w1 (app demo):' in ' '.join(out.split())

@@ -1,5 +1,6 @@
 """Fixtures for the media stack tests: the fake apps on 127.0.0.1 and an in-process module runner."""
 
+import contextlib
 import importlib
 import io
 import json
@@ -7,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from contextlib import redirect_stdout
 
 import pytest
@@ -36,6 +38,27 @@ def shell_command(shell, bindir):
     for applet in applets.split():
         os.symlink(busybox, os.path.join(str(bindir), applet))
     return [busybox, 'sh'], str(bindir)
+
+
+@contextlib.contextmanager
+def kube_emulator(tmp_path, *args):
+    """The kmock Kubernetes emulator on a free loopback port (extra command-line args, e.g. --crd FILE); yields
+    (API URL, kubeconfig path) and stops it afterwards."""
+    ready = tmp_path / 'ready'
+    kubeconfig = tmp_path / 'kubeconfig'
+    proc = subprocess.Popen([sys.executable, str(ROOT / 'tests' / 'peers' / 'kube_emulator.py'), '--port', '0',
+                             '--ready-file', str(ready), '--kubeconfig', str(kubeconfig), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert proc.poll() is None, proc.stdout.read().decode()
+            assert time.monotonic() < deadline, 'the Kubernetes emulator did not start'
+            time.sleep(0.2)
+        yield ready.read_text().strip(), kubeconfig
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def run_module(name, args, check=False, diff=False):

@@ -5,15 +5,13 @@ by hand, the rerun changes nothing and makes no write call)."""
 import base64
 import json
 import re
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from ..conftest import ROOT, run_logged
+from .conftest import kube_emulator
 from .fake_apps import FakeQbittorrent, FakeServarr
 from .fake_jellyfin import FakeJellyfin
 
@@ -36,19 +34,8 @@ all:
 
 @pytest.fixture
 def kube(tmp_path):
-    ready = tmp_path / 'ready'
-    kubeconfig = tmp_path / 'kubeconfig'
-    emulator = ROOT / 'tests' / 'peers' / 'kube_emulator.py'
-    proc = subprocess.Popen([sys.executable, str(emulator), '--port', '0', '--ready-file', str(ready),
-                             '--kubeconfig', str(kubeconfig)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        assert proc.poll() is None, proc.stdout.read().decode()
-        assert time.monotonic() < deadline, 'the Kubernetes emulator did not start'
-        time.sleep(0.2)
-    yield ready.read_text().strip(), kubeconfig
-    proc.terminate()
-    proc.wait(timeout=20)
+    with kube_emulator(tmp_path) as emulator:
+        yield emulator
 
 
 def get(url, path):

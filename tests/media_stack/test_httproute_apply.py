@@ -6,15 +6,13 @@ against the Gateway API validators in test_manifests.py."""
 
 import json
 import re
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 
 import pytest
 
 from ..conftest import ROOT, run_logged
+from .conftest import kube_emulator
 
 CLUSTER_CRD = ROOT / 'tests' / 'gateway_api' / 'httproute-constrained-test-crd.yaml'
 PARENT_REFS = [{'name': 'homelab', 'namespace': 'gateway'}]
@@ -31,19 +29,8 @@ all:
 
 @pytest.fixture
 def kube(tmp_path):
-    ready = tmp_path / 'ready'
-    kubeconfig = tmp_path / 'kubeconfig'
-    proc = subprocess.Popen([sys.executable, str(ROOT / 'tests' / 'peers' / 'kube_emulator.py'), '--port', '0',
-                             '--ready-file', str(ready), '--kubeconfig', str(kubeconfig),
-                             '--crd', str(CLUSTER_CRD)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while not ready.exists():
-        assert proc.poll() is None, proc.stdout.read().decode()
-        assert time.monotonic() < deadline, 'the Kubernetes emulator did not start'
-        time.sleep(0.2)
-    yield ready.read_text().strip(), kubeconfig
-    proc.terminate()
-    proc.wait(timeout=20)
+    with kube_emulator(tmp_path, '--crd', str(CLUSTER_CRD)) as emulator:
+        yield emulator
 
 
 def play(tmp_path, name, kubeconfig):
