@@ -38,15 +38,17 @@ def wait_for_sshd(ip, timeout=60):
         time.sleep(0.2)
 
 
-@pytest.fixture(scope='module')
-def node(tmp_path_factory):
+def node_container(tmp_path_factory, cap_add=()):
+    """Start a throwaway node container and yield how Ansible reaches it. cap_add is opt-in (e.g. SYS_ADMIN for a
+    test that mounts inside the node); the default container gets no extra capability."""
     if shutil.which('podman') is None or podman('image', 'exists', IMAGE, check=False).returncode != 0:
         pytest.skip('needs podman and the node image {0} (make image)'.format(IMAGE))
     name = 'mc-k3s-pytest-' + uuid.uuid4().hex[:8]
     key = tmp_path_factory.mktemp('k3s-node-ssh') / 'id_ed25519'
     subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', str(key)], check=True)
+    caps = [arg for cap in cap_add for arg in ('--cap-add', cap)]
     podman('run', '-d', '--name', name, '--runtime', 'runc', '--ulimit', 'nofile=20000:20000',
-           '--ulimit', 'nproc=32768:32768', IMAGE, '/sbin/init')
+           '--ulimit', 'nproc=32768:32768', *caps, IMAGE, '/sbin/init')
     try:
         ip = json.loads(podman('inspect', name).stdout)[0]['NetworkSettings']['IPAddress']
         subprocess.run(['podman', 'exec', '-i', name, 'sh', '-c',
@@ -59,6 +61,11 @@ def node(tmp_path_factory):
         subprocess.run(['ssh', '-o', 'ControlPath=' + str(key.parent / CONTROL_PATH), '-O', 'exit', 'root@node'],
                        capture_output=True, check=False)
         podman('rm', '-f', '-t', '0', name, check=False)
+
+
+@pytest.fixture(scope='module')
+def node(tmp_path_factory):
+    yield from node_container(tmp_path_factory)
 
 
 @pytest.fixture(scope='module')
