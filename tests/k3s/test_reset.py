@@ -31,11 +31,13 @@ set -eu
 umount -R {volume} 2>/dev/null || true
 for link in vethfeed flannel.1 cni0; do ip link del "$link" 2>/dev/null || true; done
 ip netns del cni-0a1b2c3d-feed 2>/dev/null || true
+pkill -9 -f '^/var/lib/rancher/k3s/data/' || true
+rm -f {shim}
 mkdir -p {data}/sub/deeper
 head -c 1048576 /dev/urandom > {data}/movie.mkv
 head -c 4099 /dev/urandom > {data}/sub/episode.nfo
 head -c 70000 /dev/urandom > {data}/sub/deeper/extra.bin
-ln {data}/movie.mkv {data}/sub/movie-hardlink.mkv
+ln -f {data}/movie.mkv {data}/sub/movie-hardlink.mkv
 : > {data}/empty
 mkdir -p {volume}
 mount --bind {data} {volume}
@@ -118,7 +120,7 @@ def test_reset_keeps_every_byte_under_a_pod_volume_mount(pod_node):
     for iface in ('cni0', 'flannel.1', 'vethfeed'):
         assert not re.search(r'^\d+: {0}[@:]'.format(re.escape(iface)), links, re.M), iface + ' still exists'
     assert 'cni-0a1b2c3d-feed' not in sh(node, 'ip netns list').stdout
-    assert sh(node, 'pgrep -f "containerd-shim|sleep 3601"', check=False).stdout.strip() == ''
+    assert sh(node, 'pgrep -f "[c]ontainerd-shim|[s]leep 3601"', check=False).stdout.strip() == ''
 
     code, output = playbook('k3s-reset-mounts-rerun', pod_node['inventory'], 'reset.yml', '-e', CONFIRM)
     assert code == 0, tail(output)
@@ -145,3 +147,23 @@ def test_reset_refuses_to_remove_a_directory_with_a_foreign_mount(pod_node):
     assert '/var/lib/kubelet/extra' in output and 'mount' in output, tail(output)
     assert '/var/lib/kubelet/extra' in mounts(node)
     sh(node, 'umount /var/lib/kubelet/extra')
+
+
+def test_check_mode_reports_and_changes_nothing(pod_node):
+    node = pod_node['node']
+    before = sh(node, INVENTORY_FILES.format(DATA)).stdout
+    mounted = mounts(node)
+    code, output = playbook('k3s-reset-check', pod_node['inventory'], 'reset.yml', '-e', CONFIRM, '--check', '--diff')
+    assert code == 0, tail(output)
+    assert 'mount ' + VOLUME in output and 'interface cni0' in output and 'path /var/lib/kubelet' in output, \
+        tail(output)
+    assert mounts(node) == mounted
+    assert sh(node, INVENTORY_FILES.format(DATA)).stdout == before
+    for path in K3S_PATHS:
+        assert sh(node, 'test -e ' + path, check=False).returncode == 0, path + ' was removed in check mode'
+    assert 'cni0' in sh(node, 'ip -o link show').stdout
+    assert sh(node, 'pgrep -f "[s]leep 3601"', check=False).stdout.strip() != ''
+    # leave the node clean for the next test of the module
+    code, output = playbook('k3s-reset-after-check', pod_node['inventory'], 'reset.yml', '-e', CONFIRM)
+    assert code == 0, tail(output)
+    assert sh(node, INVENTORY_FILES.format(DATA)).stdout == before
