@@ -140,15 +140,15 @@ def _names(tasks):
 
 def test_replace_server_plays_in_order():
     plays = _plays('replace_server.yml')
-    names = [p.get('name') or 'import ' + p.get('ansible.builtin.import_playbook', '') for p in plays]
-    assert names[-1] == 'import 30_k3s.yml', names  # the normal k3s roles rejoin it
+    assert plays[-1]['ansible.builtin.import_playbook'] == '30_k3s.yml'  # the normal k3s roles rejoin it
     text = (ROOT / 'playbooks' / 'replace_server.yml').read_text()
     # the plan comes first, the Node object is deleted (never --force) before the host is wiped
     assert text.index('k3s_replace_plan') < text.index('kubectl delete node') < text.index('k3s_reset_node.yml')
-    assert '--force' not in text
+    delete = next(t for p in plays for t in p.get('tasks', []) if 'kubectl delete node' in str(t))
+    assert '--force' not in delete['ansible.builtin.command']  # a forced deletion skips k3s's etcd cleanup
     assert text.index('k3s_etcd_members_of') < text.index('k3s_reset_node.yml')
     wipe = next(p for p in plays if 'k3s_reset_node.yml' in str(p.get('tasks')))
-    assert wipe['hosts'] == '{{ replace_server }}'
+    assert wipe['tasks'][0]['when'] == 'inventory_hostname == replace_server'
 
 
 def test_upgrade_checks_the_versions_before_any_server_is_touched():
