@@ -192,6 +192,11 @@ def argument_spec():
     )
 
 
+def _for_diff(data):
+    """File bytes as diff text: CR kept visible as \\r before the LF it precedes, non-UTF-8 bytes as \\xNN."""
+    return nfs_exports.printable(nfs_exports.decode(data)).replace('\r\n', '\\r\n')
+
+
 class NfsExport(object):
     """Read the file, compute the wanted text, write and reload only when it differs."""
 
@@ -216,13 +221,11 @@ class NfsExport(object):
         return path, clients
 
     def read(self, filename):
-        if not os.path.exists(filename):
-            return None
+        """The file's exact bytes (None when missing): line endings and bytes that are not UTF-8 stay as they are."""
         try:
-            with open(filename, 'r') as handle:
-                return handle.read()
-        except (IOError, OSError) as exc:
-            raise ExportsError('export {0}: cannot read {1}: {2}'.format(self.name, filename, to_native(exc))) from exc
+            return nfs_exports.read_file(filename)
+        except ExportsError as exc:
+            raise ExportsError('export {0}: {1}'.format(self.name, exc)) from None
 
     def write(self, text):
         directory = os.path.dirname(self.dest)
@@ -230,7 +233,7 @@ class NfsExport(object):
             raise ExportsError('export {0}: directory {1} does not exist; install nfs-kernel-server (it creates '
                                '{1}) or choose another dest'.format(self.name, directory))
         fd, tmp = tempfile.mkstemp(dir=directory, prefix='.nfs_export.')
-        with os.fdopen(fd, 'w') as handle:
+        with os.fdopen(fd, 'wb') as handle:
             handle.write(text)
         os.chmod(tmp, 0o644)
         self.module.atomic_move(tmp, self.dest)
@@ -248,24 +251,22 @@ class NfsExport(object):
     def run(self):
         path, clients = self.desired()
         before = self.read(self.dest)
-        current = before or ''
+        current = before or b''
         state = self.params['state']
         if state == 'present':
             files = nfs_exports.exports_files(MAIN_EXPORTS, self.params['exports_dir'])
             files[self.dest] = current
             nfs_exports.check_foreign_conflicts(self.name, path, clients, files)
             try:
-                after = nfs_exports.apply(current, self.name, path, clients, 'present')
+                after = nfs_exports.apply(current, self.name, path, clients, 'present', where=self.dest)
             except ExportsError as exc:
-                raise ExportsError('export {0}: cannot parse {1}: {2}; fix the file by hand'.format(
-                    self.name, self.dest, exc)) from None
-            line = nfs_exports.render_entry(path, clients).rstrip('\n')
+                raise ExportsError('export {0}: cannot parse {1}'.format(self.name, exc)) from None
+            line = nfs_exports.render_entry(path, clients, '')
         else:
             try:
-                after = nfs_exports.apply(current, self.name, None, None, 'absent')
+                after = nfs_exports.apply(current, self.name, None, None, 'absent', where=self.dest)
             except ExportsError as exc:
-                raise ExportsError('export {0}: cannot parse {1}: {2}; fix the file by hand'.format(
-                    self.name, self.dest, exc)) from None
+                raise ExportsError('export {0}: cannot parse {1}'.format(self.name, exc)) from None
             line = ''
         remove_file = (state == 'absent' and before is not None and not after.strip()
                        and self.dest != MAIN_EXPORTS)
@@ -277,7 +278,8 @@ class NfsExport(object):
             export=dict(path=path, clients=[dict(host=h, options=o) for h, o in clients]),
         )
         if self.module._diff:
-            result['diff'] = dict(before=current, after='' if remove_file else after,
+            # the diff shows every byte change: a CR or a byte that is not UTF-8 appears as an escape
+            result['diff'] = dict(before=_for_diff(current), after='' if remove_file else _for_diff(after),
                                   before_header=self.dest, after_header=self.dest)
         if not changed or self.module.check_mode:
             return result
