@@ -127,10 +127,10 @@ def test_item8_tokens_are_no_log_in_invocation_and_journal(tmp_path, monkeypatch
 def test_item8_vvv_run_does_not_show_the_token(tmp_path):
     path = write(tmp_path)
     args = json.dumps({'path': str(path), 'preferences': {'PlexOnlineToken': TOKEN, 'SessionToken': OTHER}})
-    code, output = run_logged('plex-prefs-no-log', [str(VENV_BIN / 'ansible'), 'localhost', '-i', 'localhost,',
-                                                    '-c', 'local', '-vvv', '-m', 'homelab.mediacluster.plex_preferences',
-                                                    '-a', args, '-e', 'ansible_python_interpreter=' + sys.executable],
-                              timeout=300)
+    cmd = [str(VENV_BIN / 'ansible'), 'localhost', '-i', 'localhost,', '-c', 'local', '-vvv',
+           '-m', 'homelab.mediacluster.plex_preferences', '-a', args,
+           '-e', 'ansible_python_interpreter=' + sys.executable]
+    code, output = run_logged('plex-prefs-no-log', cmd, timeout=300)
     assert code == 0, tail(output)
     assert '"module_args"' in output, tail(output)
     assert TOKEN not in output and OTHER not in output
