@@ -124,6 +124,7 @@ class StartTag:
                 '(<config>/Library/Application Support/Plex Media Server/Preferences.xml).'.format(
                     where, tag, ROOT_TAG))
         self.values = dict(values)
+        self.offset = offset  # where "<Preferences" starts
         if not text.startswith('<' + ROOT_TAG, offset):  # pragma: no cover - the parser reported this offset
             raise PlexPreferencesError('{0}: cannot find the <{1}> start tag.'.format(where, ROOT_TAG))
         pos = offset + len(ROOT_TAG) + 1
