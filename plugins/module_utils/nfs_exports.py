@@ -63,6 +63,7 @@ class Entry(object):
         self.default_options = default_options  # options given as "-opts" after the path
         self.owner = owner                  # the nfs_export name when a marker comment precedes it
         self.line = line                    # number of its first physical line
+        self.ignored = False                # after a Stop line: exportfs never reads it
 
     def options_for(self, host):
         for name, opts in self.clients:
@@ -84,11 +85,18 @@ class Comment(object):
         self.raw = raw
 
 
+class Stop(Comment):
+    """A line where exportfs stops reading the file: at the start of an export, after blanks, tabs, newlines and
+    comments, it meets a CR, VT or FF (a blank line of a CRLF file, "\\r\\n", is one). Every export after it is
+    ignored by exportfs, silently."""
+
+
 # exportfs reads the file byte by byte (support/nfs/xio.c): C isspace() separates tokens, a backslash directly before
 # LF continues the line, a double quote toggles quoting anywhere in a token, a backslash and three octal digits stand
 # for one byte, and "#" at the start of a token comments out the rest of the physical line. Text here is the file's
 # bytes decoded as UTF-8 with surrogateescape, so every byte (valid UTF-8 or not) maps to one code point and back.
 _C_SPACE = ' \t\n\v\f\r'
+_STOP_LINE = re.compile('^[ \t]*[\r\v\f]')
 _OCTAL = '01234567'
 ENCODING = 'utf-8'
 ERRORS = 'surrogateescape'
@@ -232,6 +240,10 @@ def parse(data, where='exports file'):
         newline = text.find('\n', pos)
         line_end = len(text) if newline < 0 else newline + 1
         line = text[pos:line_end]
+        if _STOP_LINE.match(line):
+            items.append(Stop(line))
+            pos, number = line_end, number + 1
+            continue
         if _blank_or_comment(line):
             items.append(Comment(line))
             owner = _marker_owner(line)
@@ -266,7 +278,22 @@ def parse(data, where='exports file'):
             pending_owner = _marker_owner(marker_line)
         number += raw.count('\n') + (1 if marker_line is not None else 0)
         pos = end
+    stopped = False
+    for item in items:
+        stopped = stopped or isinstance(item, Stop)
+        if stopped and isinstance(item, Entry):
+            item.ignored = True
     return items
+
+
+def first_stop(items):
+    """(line number, item index) of the first Stop line, or (None, None)."""
+    number = 1
+    for index, item in enumerate(items):
+        if isinstance(item, Stop):
+            return number, index
+        number += item.raw.count('\n')
+    return None, None
 
 
 def escape_path(path):
@@ -320,6 +347,7 @@ def apply(data, name, path, clients, state='present', *, where='exports file'):
     data is bytes (the result is bytes) or text. Foreign items are copied verbatim. A marker without an entry after
     it (a damaged owned block) is replaced. A new block goes at the end: when the file does not end with a line
     ending, the block starts with one and ends without one, so removing the block gives back the original bytes.
+    In a file with a Stop line (where exportfs stops reading) it goes right before that line instead.
     """
     as_bytes = isinstance(data, bytes)
     text = decode(data)
@@ -331,15 +359,29 @@ def apply(data, name, path, clients, state='present', *, where='exports file'):
             if isinstance(item, Comment) and _marker_owner(item.raw) == name:
                 start = end = index
                 break
+    _line, stop = first_stop(items)
+    if start is not None and stop is not None and start > stop and state == 'present':
+        # our export sits where exportfs never reads: take it out, it goes in again before the stop line
+        text = apply(text, name, None, None, 'absent', where=where)
+        items = parse(text, where)
+        start = end = None
+        _line, stop = first_stop(items)
     if start is None:
         if state == 'absent':
             return data
-        eol = _eol_of(text)
-        if text and not text.endswith('\n'):
-            block = eol + marker(name, eol) + render_entry(path, clients, '')
+        if stop is not None:
+            # exportfs stops reading at that line: the block goes right before it (a line start), so it is read
+            eol = '\r\n' if items[stop].raw.endswith('\r\n') else '\n'
+            before = ''.join(item.raw for item in items[:stop])
+            after = ''.join(item.raw for item in items[stop:])
+            result = before + marker(name, eol) + render_entry(path, clients, eol) + after
         else:
-            block = marker(name, eol) + render_entry(path, clients, eol)
-        result = text + block
+            eol = _eol_of(text)
+            if text and not text.endswith('\n'):
+                block = eol + marker(name, eol) + render_entry(path, clients, '')
+            else:
+                block = marker(name, eol) + render_entry(path, clients, eol)
+            result = text + block
     else:
         before = ''.join(item.raw for item in items[:start])
         after = ''.join(item.raw for item in items[end + 1:])

@@ -16,11 +16,17 @@ description:
   - >-
     Writes one export (a path and its clients, each with its own options) into an exports(5) file, marked by a
     comment C(# homelab.mediacluster nfs_export: NAME) on the line before it. Only that marked entry is ever
-    changed; every other line of the file (comments, continuation lines, other exports) is kept byte for byte.
+    changed; every other line of the file (comments, continuation lines, other exports) is kept byte for byte -
+    line endings (CRLF or LF), a missing final newline and bytes that are not UTF-8 included. Adding an export and
+    removing it again gives back the original file exactly.
   - >-
     Validates the path, the client syntax and every option before anything is written: unknown options,
     conflicting pairs (C(root_squash)/C(no_root_squash), C(all_squash)/C(no_root_squash), C(rw)/C(ro), ...),
     C(fsid) values already used by another export, and a path already exported by a line the module does not own.
+    Option values are checked against their grammar (C(mp)/C(mountpoint) an absolute path, C(refer)/C(replicas)
+    C(path@host[+host][:...]), C(xprtsec) C(none)/C(tls)/C(mtls), C(fsid) a number, C(root) or a UUID); hosts and
+    values with white space, control characters, quotes, C(#), commas or parentheses are refused.
+  - Parse errors in O(dest) or in a file read for conflicts name the file and the line.
   - Reads, compares, then acts. When the file already holds the wanted entry the module returns C(changed=false)
     and writes nothing. When it changes the file it runs C(exportfs -ra); if exportfs rejects the new file, the
     previous file is restored and the task fails with exportfs' message.
@@ -35,7 +41,9 @@ options:
     required: true
   path:
     description:
-      - Absolute directory to export. Paths with spaces are written in double quotes.
+      - Absolute directory to export. Paths with spaces are written in double quotes; a double quote, a backslash,
+        C(#) and tabs are written as the octal escapes exportfs reads (C(\042), C(\134), C(\043), C(\011)).
+        Control characters are refused.
       - Required with O(state=present).
     type: str
   clients:
@@ -268,6 +276,7 @@ class NfsExport(object):
             except ExportsError as exc:
                 raise ExportsError('export {0}: cannot parse {1}'.format(self.name, exc)) from None
             line = ''
+        self.warn_stop(after)
         remove_file = (state == 'absent' and before is not None and not after.strip()
                        and self.dest != MAIN_EXPORTS)
         changed = after != current or remove_file
@@ -296,6 +305,20 @@ class NfsExport(object):
                                        self.name, self.dest, rc, (err or out).strip()))
             result['reloaded'] = True
         return result
+
+    def warn_stop(self, data):
+        """exportfs silently stops reading a file at a line starting with CR, VT or FF (a blank CRLF line)."""
+        items = nfs_exports.parse(data, self.dest)
+        number, _index = nfs_exports.first_stop(items)
+        if number is None:
+            return
+        ignored = [nfs_exports.printable(item.path) for item in items
+                   if isinstance(item, nfs_exports.Entry) and item.ignored]
+        self.module.warn(
+            '{0} line {1}: exportfs stops reading the file at this line (it starts with a carriage return, vertical '
+            'tab or form feed - a blank line of a CRLF file is one), so the exports after it are ignored ({2}). '
+            'Export {3} was put before that line; remove that character from the line to have the others '
+            'served.'.format(self.dest, number, ', '.join(ignored) or 'none', self.name))
 
     def restore(self, before):
         if before is None:

@@ -3,6 +3,8 @@ that are not UTF-8), refuses option values that would smuggle clients or lines i
 double quotes so they parse back, terminates a dangling continuation line, and names file and line in every parse
 error."""
 
+import json
+
 import pytest
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils import nfs_exports as ne
@@ -135,3 +137,30 @@ def test_item5_non_utf8_dropin_is_read_not_crashed_on(tmp_path, capsys):
 def test_item5_parse_names_the_file_and_the_first_line_of_a_continued_entry():
     with pytest.raises(ExportsError, match=r'/etc/exports line 2: unbalanced double quote'):
         ne.parse('# x\n"/srv/broken \\\n  10.0.0.1(rw)\n', '/etc/exports')
+
+
+# ---- found by the exportfs oracle: a line starting with CR/VT/FF ends exportfs' reading of the file
+
+STOPPED = b'/srv/a 10.0.0.1(ro)\r\n\r\n/srv/b 10.0.0.2(ro)\r\n'
+
+
+def test_export_goes_before_a_line_where_exportfs_stops_reading():
+    added = ne.apply(STOPPED, 'data', '/srv/nas/data', DATA)
+    assert added == (b'/srv/a 10.0.0.1(ro)\r\n' + ne.marker('data', '\r\n').encode()
+                     + ne.render_entry('/srv/nas/data', DATA, '\r\n').encode() + b'\r\n/srv/b 10.0.0.2(ro)\r\n')
+    assert [e.path for e in ne.entries(added) if e.ignored] == ['/srv/b']
+    assert ne.apply(added, 'data', '/srv/nas/data', DATA) == added
+    assert ne.apply(added, 'data', None, None, 'absent') == STOPPED
+    # an export of ours left after such a line (an older version appended it) moves before it
+    late = STOPPED + ne.marker('data').encode() + b'/srv/nas/data 10.0.0.9(ro)\n'
+    moved = ne.apply(late, 'data', '/srv/nas/data', DATA)
+    assert moved == added
+
+
+def test_module_warns_which_exports_exportfs_ignores(tmp_path, capsys):
+    host = Host(tmp_path)
+    host.main.write_bytes(STOPPED)
+    result = host.run(capsys, **data_args(dest=str(host.main)))
+    assert result['changed'] is True
+    warnings = json.dumps(result.get('warnings', []))  # ansible-core 2.19: structured warning summaries
+    assert 'line 4: exportfs stops reading' in warnings and '(/srv/b)' in warnings

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ansible_collections.homelab.mediacluster.plugins.module_utils import nfs_exports as ne
 from ansible_collections.homelab.mediacluster.plugins.module_utils.nfs_exports import ExportsError
 
-BUDGET = settings(derandomize=True, database=None, deadline=None, max_examples=100,
+BUDGET = settings(derandomize=True, database=None, deadline=None, max_examples=200,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 HOSTS = ['10.82.0.0/24', '192.168.1.29', 'fd00:10::/64', 'nas.lan', '*.lan', 'node?.lan', '@cluster', '*']
