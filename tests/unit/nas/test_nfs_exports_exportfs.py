@@ -5,9 +5,9 @@ private mount and network namespace (its own /etc with that file as /etc/exports
 nfsd is needed to parse and write etab), and the exports it lists in etab must be exactly the ones our parser reads:
 same paths (escapes and quotes decoded), same clients, same ro/rw.
 
-exportfs comes from PATH or /usr/sbin, or MEDIACLUSTER_EXPORTFS (a path to the binary, e.g. extracted with
-`apt-get download nfs-kernel-server && dpkg -x`); without one, or without root for the namespaces, the test skips
-and says why.
+exportfs comes from MEDIACLUSTER_EXPORTFS (a path to the binary), PATH, /usr/sbin, or the copy scripts/host-setup.sh
+extracts from Debian's nfs-kernel-server (installing that package would remove nfs-ganesha); without one, or without
+root for the namespaces, the test skips and says why.
 """
 
 import ipaddress
@@ -24,18 +24,22 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils import nfs_ex
 
 from .test_nfs_exports_properties import exports_files, wanted_clients, wanted_paths
 
+PEER = '/usr/local/lib/mediacluster-test-peers/nfs-kernel-server/usr/sbin/exportfs'  # scripts/host-setup.sh
+
 
 def find_exportfs():
-    for candidate in (os.environ.get('MEDIACLUSTER_EXPORTFS'), shutil.which('exportfs'), '/usr/sbin/exportfs'):
+    for candidate in (os.environ.get('MEDIACLUSTER_EXPORTFS'), shutil.which('exportfs'), '/usr/sbin/exportfs', PEER):
         if candidate and os.access(candidate, os.X_OK):
-            return candidate
+            probe = subprocess.run([candidate, '-h'], capture_output=True, timeout=30, check=False)
+            if b'usage: exportfs' in probe.stdout + probe.stderr:
+                return candidate
     return None
 
 
 EXPORTFS = find_exportfs()
 UNSHARE = shutil.which('unshare')
 pytestmark = [
-    pytest.mark.skipif(EXPORTFS is None, reason='exportfs not found (install nfs-kernel-server, or set '
+    pytest.mark.skipif(EXPORTFS is None, reason='exportfs not found (run scripts/host-setup.sh as root, or set '
                                                 'MEDIACLUSTER_EXPORTFS to an exportfs binary)'),
     pytest.mark.skipif(UNSHARE is None or os.geteuid() != 0,
                        reason='needs root and unshare for a private mount and network namespace'),

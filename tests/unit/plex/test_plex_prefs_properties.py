@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from ansible_collections.homelab.mediacluster.plugins.module_utils import plex_prefs
 from ansible_collections.homelab.mediacluster.plugins.module_utils.plex_prefs import PlexPreferencesError
 
-BUDGET = settings(derandomize=True, database=None, deadline=None, max_examples=100,
+BUDGET = settings(derandomize=True, database=None, deadline=None, max_examples=200,
                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 NAMES = ['MachineIdentifier', 'PlexOnlineToken', 'FriendlyName', 'HardwareAcceleratedCodecs', 'customConnections',
