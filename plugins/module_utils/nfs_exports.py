@@ -310,9 +310,6 @@ def escape_path(path):
     return '"{0}"'.format(escaped) if ' ' in escaped else escaped
 
 
-quote_path = escape_path
-
-
 def _eol_of(text):
     """The line ending the file uses at its end: CRLF when its last complete line ends so, else LF."""
     body = text if text.endswith('\n') else text[:text.rfind('\n') + 1]

@@ -149,12 +149,18 @@ class PreferencesModule(AnsibleModule):
 def read_text(path):
     try:
         with open(to_bytes(path), 'rb') as handle:
-            return to_text(handle.read(), errors='surrogate_or_strict')
-    except UnicodeError as err:
-        raise PlexPreferencesError('{0} is not UTF-8 text ({1}); restore it from a backup.'.format(path, err)) from err
+            data = handle.read()
     except OSError as err:
         raise PlexPreferencesError('Cannot read {0}: {1}; check the path and that the config volume is mounted.'.format(
             path, err.strerror)) from err
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b'\n') + 1
+        raise PlexPreferencesError(
+            '{0} line {1} is not UTF-8 text (byte 0x{2:02x}); Plex writes UTF-8, so the file was changed by something '
+            'else. Restore it from a backup or fix that line by hand; the file was not changed.'.format(
+                path, line, data[err.start])) from err
 
 
 def write_text(module, path, text):

@@ -135,3 +135,12 @@ def test_item8_vvv_run_does_not_show_the_token(tmp_path):
     assert '"module_args"' in output, tail(output)
     assert TOKEN not in output and OTHER not in output
     assert ET.parse(path).getroot().attrib['SessionToken'] == OTHER  # noqa: S314
+
+
+def test_decode_error_names_the_file_and_the_line(tmp_path, monkeypatch):
+    path = tmp_path / 'Preferences.xml'
+    path.write_bytes(b'<?xml version="1.0" encoding="utf-8"?>\n<Preferences\n  FriendlyName="caf\xe9"/>\n')
+    result = run_module(plex_preferences.main, {'path': str(path), 'preferences': {'A': '1'}},
+                        monkeypatch=monkeypatch)
+    assert result.get('failed') is True and str(path) + ' line 3 is not UTF-8' in result['msg']
+    assert 'delete' not in result['msg'].lower()
