@@ -128,7 +128,8 @@ def secret_values(params):
     """The values of token-like preferences (PlexOnlineToken, any name ending in Token), as given and as written."""
     found = set()
     for name, value in (params.get('preferences') or {}).items():
-        if is_secret(name) and value not in (None, ''):
+        # a boolean is no secret, and "1"/"0" in no_log_values would mask every 1 and 0 in the output
+        if is_secret(name) and value not in (None, '') and not isinstance(value, bool):
             found.update([to_pref_value(value), to_text(value)])
     return found
 

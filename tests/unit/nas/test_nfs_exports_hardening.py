@@ -30,6 +30,10 @@ def test_item1_crlf_and_non_utf8_bytes_survive_add_and_remove(tmp_path, capsys):
     assert added.get('failed') is not True, added.get('msg')
     assert added['changed'] is True
     assert host.main.read_bytes().startswith(CRLF_FILE)
+    # the diff shows the CRs and the latin-1 byte of the unchanged lines the same on both sides
+    assert added['diff']['before'].startswith('# /etc/exports written on Windows\\r\n')
+    assert '# caf\\xe9 latin-1' in added['diff']['before'] and added['diff']['after'].startswith(
+        added['diff']['before'])
     rerun = host.run(capsys, **data_args(dest=str(host.main)))
     assert rerun['changed'] is False
     removed = host.run(capsys, name='data', state='absent', dest=str(host.main))

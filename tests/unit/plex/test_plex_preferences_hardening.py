@@ -103,7 +103,8 @@ def run_for_output(path, monkeypatch, **params):
     logged = []
     monkeypatch.setattr(basic.AnsibleModule, 'log', lambda self, msg, log_args=None: logged.append((msg, log_args)))
     out = []
-    monkeypatch.setattr(basic.AnsibleModule, '_record_module_result', lambda self, o: out.append(json.dumps(o)))
+    monkeypatch.setattr(basic.AnsibleModule, '_record_module_result',
+                        lambda self, o: out.append(json.dumps(o, default=str)))  # warnings are objects in 2.19
     params['path'] = str(path)
     with patch_module_args(params):
         with pytest.raises(SystemExit):
