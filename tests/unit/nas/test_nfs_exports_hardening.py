@@ -41,6 +41,16 @@ def test_item1_crlf_and_non_utf8_bytes_survive_add_and_remove(tmp_path, capsys):
     assert host.main.read_bytes() == CRLF_FILE
 
 
+def test_item1_crlf_file_is_not_turned_into_lf(tmp_path, capsys):
+    host = Host(tmp_path)
+    original = b'# hand written\r\n/srv/a 10.0.0.1(ro,sync)\r\n'
+    host.main.write_bytes(original)
+    host.run(capsys, **data_args(dest=str(host.main)))
+    assert host.main.read_bytes().startswith(original)
+    host.run(capsys, name='data', state='absent', dest=str(host.main))
+    assert host.main.read_bytes() == original
+
+
 def test_item1_apply_on_bytes_restores_the_original_exactly():
     for original in (CRLF_FILE, CRLF_FILE + b'\r\n', b'', b'\n', b'/srv/x 10.0.0.1(ro)\r\n'):
         added = ne.apply(original, 'data', '/srv/nas/data', DATA)
