@@ -16,7 +16,7 @@ WRITES = ('POST', 'PUT', 'DELETE')
 CONF = 'arch: amd64\ncores: 4\nhostname: k3s-w3\nmemory: 8192\n\n[snap1]\nhostname: k3s-w3\n'
 
 
-def inventory(tmp_path, pve, gid):
+def inventory(tmp_path, pve, gid, **guest):
     inv = {'all': {
         'vars': {'proxmox_api_host': pve.host, 'proxmox_api_port': pve.port, 'proxmox_api_user': 'root@pam',
                  'proxmox_api_password': ROOT_PASSWORD, 'proxmox_api_token_id': TOKEN_ID.split('!')[1],
@@ -28,7 +28,8 @@ def inventory(tmp_path, pve, gid):
                 'ansible_connection': 'local', 'proxmox_k3s_lxc_pve_version': '9.0',
                 'proxmox_k3s_lxc_config_dir': str(tmp_path / 'lxc')}}},
             'k3s_cluster': {'children': {'k3s_agents': {'hosts': {'k3s-w3': {
-                'proxmox_guest': {'type': 'lxc', 'vmid': 113, 'node': NODE}, 'gpu_render_gid': gid}}}}},
+                'proxmox_guest': dict({'type': 'lxc', 'vmid': 113, 'node': NODE, 'unprivileged': False}, **guest),
+                'gpu_render_gid': gid}}}}},
             'gpu_nodes': {'hosts': {'k3s-w3': {}}}}}}
     path = tmp_path / 'hosts.yml'
     path.write_text(yaml.safe_dump(inv))
@@ -89,3 +90,20 @@ def test_missing_config_file_fails_in_preflight(pve, tmp_path):
     code, out, changed = play('k3s_lxc_host-missing', inv)
     assert code != 0 and 'does not exist on pve-local' in out and 'proxmox_guests' in out, tail(out)
     assert pve.requests[start:] == []
+
+
+def test_unprivileged_k3s_container_fails_in_preflight(pve, tmp_path):
+    """proxmox_guests creates unprivileged containers unless told otherwise; kubelet cannot run in one."""
+    (tmp_path / 'lxc').mkdir()
+    conf = tmp_path / 'lxc' / '113.conf'
+    conf.write_text(CONF)
+    inv = inventory(tmp_path, pve, 104)
+    data = yaml.safe_load(inv.read_text())
+    del data['all']['children']['k3s_cluster']['children']['k3s_agents']['hosts']['k3s-w3']['proxmox_guest'][
+        'unprivileged']
+    inv.write_text(yaml.safe_dump(data))
+    start = len(pve.requests)
+    code, out, changed = play('k3s_lxc_host-unprivileged', inv)
+    assert code != 0, tail(out)
+    assert 'does not support KubeletInUserNamespace' in out and 'unprivileged: false' in out, tail(out)
+    assert conf.read_text() == CONF and writes(pve, start) == []

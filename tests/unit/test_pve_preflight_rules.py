@@ -1,0 +1,62 @@
+"""The Proxmox rules of the whole-inventory preflight (plugins/filter/preflight.py), fed with small inventories:
+a k3s node in an unprivileged (or unspecified, hence unprivileged) LXC is refused."""
+
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / '.collections'))
+from ansible_collections.homelab.mediacluster.plugins.filter import preflight  # noqa: E402
+
+
+def _inventory(guest, *, defaults=None, group='k3s_agents'):
+    hostvars = {'cp1': {'ansible_host': '10.0.0.11'},
+                'w3': {'ansible_host': '10.0.0.13', 'proxmox_guest': guest}}
+    if defaults is not None:
+        for host in hostvars.values():
+            host['proxmox_guests_defaults'] = defaults
+    groups = {'all': ['cp1', 'w3', 'pve'], 'controller': ['localhost'], 'k3s_servers': ['cp1'],
+              'k3s_agents': [], 'k3s_cluster': ['cp1', 'w3'], 'proxmox_hosts': ['pve']}
+    groups[group] = groups.get(group, []) + ['w3']
+    return {'groups': groups, 'hostvars': hostvars, 'network': '10.0.0.0/24', 'vip': '10.0.0.100', 'roles': {}}
+
+
+def _privilege_problems(data):
+    return [p for p in preflight.inventory_problems(data) if 'KubeletInUserNamespace' in p]
+
+
+@pytest.mark.parametrize('guest', [
+    {'type': 'lxc', 'vmid': 113, 'node': 'pve'},                        # proxmox_guests' default: unprivileged
+    {'type': 'lxc', 'vmid': 113, 'node': 'pve', 'unprivileged': True},
+    {'type': 'lxc', 'vmid': 113, 'node': 'pve', 'unprivileged': 'yes'},
+], ids=['unset', 'true', 'yes'])
+def test_k3s_node_in_an_unprivileged_lxc_is_refused(guest):
+    problems = _privilege_problems(_inventory(guest))
+    assert len(problems) == 1, preflight.inventory_problems(_inventory(guest))
+    assert problems[0].startswith('w3 ')
+    assert 'unprivileged: false' in problems[0] and '113' in problems[0]
+    assert 'does not support KubeletInUserNamespace' in problems[0]
+
+
+def test_unprivileged_from_proxmox_guests_defaults_counts():
+    data = _inventory({'type': 'lxc', 'vmid': 113}, defaults={'unprivileged': True, 'node': 'pve'})
+    assert len(_privilege_problems(data)) == 1
+
+
+@pytest.mark.parametrize('guest', [
+    {'type': 'lxc', 'vmid': 113, 'unprivileged': False},
+    {'type': 'lxc', 'vmid': 113, 'unprivileged': 'no'},
+    {'type': 'vm', 'vmid': 111},
+], ids=['privileged', 'privileged-no', 'vm'])
+def test_privileged_lxc_and_vms_pass(guest):
+    assert _privilege_problems(_inventory(guest)) == []
+
+
+def test_unprivileged_lxc_outside_k3s_is_not_this_rules_business():
+    data = _inventory({'type': 'lxc', 'vmid': 113})
+    data['groups']['k3s_cluster'] = ['cp1']
+    data['groups']['k3s_agents'] = []
+    data['groups']['other'] = ['w3']
+    assert _privilege_problems(data) == []
