@@ -197,6 +197,37 @@ def _check_consistency(groups, hostvars):
     return problems
 
 
+FALSE_WORDS = ('0', 'false', 'no', 'off')
+
+
+def k3s_lxc_privilege_problems(data):
+    """Fix-it messages for k3s nodes whose Proxmox container is, or would be created, unprivileged.
+
+    data: groups (k3s_cluster is read), hostvars (host -> vars with proxmox_guest) and optionally defaults (the
+    proxmox_guests_defaults the guests are created with; otherwise each host's own). proxmox_guests creates a
+    container unprivileged unless proxmox_guest.unprivileged is false, and kubelet cannot run in one: it needs
+    /dev/kmsg and writes under /proc/sys, which a user namespace denies. The roles call this filter too."""
+    groups = data.get('groups') or {}
+    hostvars = data.get('hostvars') or {}
+    problems = []
+    for host in sorted(set(groups.get('k3s_cluster') or [])):
+        own = hostvars.get(host) or {}
+        defaults = data.get('defaults', own.get('proxmox_guests_defaults')) or {}
+        guest = dict(defaults, **(own.get('proxmox_guest') or {}))
+        if guest.get('type') != 'lxc':
+            continue
+        value = guest.get('unprivileged')
+        if value is not None and str(value).strip().lower() in FALSE_WORDS:
+            continue
+        how = 'not set, so proxmox_guests creates it unprivileged' if value is None else 'unprivileged: {0}'.format(
+            value)
+        problems.append('{0} is a k3s node in an unprivileged LXC (CT {1}, {2}): kubelet there dies on /dev/kmsg and '
+                        'on writes under /proc/sys, and the collection does not support KubeletInUserNamespace; set '
+                        'unprivileged: false for that CT in its proxmox_guest (Proxmox VE cannot change it on an '
+                        'existing CT: recreate it)'.format(host, guest.get('vmid', '?'), how))
+    return problems
+
+
 def inventory_problems(data):
     if not isinstance(data, dict):
         raise AnsibleFilterError('inventory_problems expects a dict with groups, hostvars, network, vip and roles')
@@ -215,9 +246,11 @@ def inventory_problems(data):
         problems.append('the VIP {0} is the address of {1}: pick an address no machine uses'.format(vip, seen[vip]))
     problems += _check_specs(data.get('roles'), hostvars)
     problems += _check_consistency(groups, hostvars)
+    problems += k3s_lxc_privilege_problems({'groups': groups, 'hostvars': hostvars})
     return problems
 
 
 class FilterModule(object):
     def filters(self):
-        return {'inventory_problems': inventory_problems}
+        return {'inventory_problems': inventory_problems,
+                'k3s_lxc_privilege_problems': k3s_lxc_privilege_problems}
