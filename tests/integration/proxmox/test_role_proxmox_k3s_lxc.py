@@ -107,3 +107,31 @@ def test_unprivileged_k3s_container_fails_in_preflight(pve, tmp_path):
     assert code != 0, tail(out)
     assert 'does not support KubeletInUserNamespace' in out and 'unprivileged: false' in out, tail(out)
     assert conf.read_text() == CONF and writes(pve, start) == []
+
+
+def test_hypervisor_gets_global_tunables_and_no_per_namespace_sysctls(pve, tmp_path):
+    """The install step on the PVE host in --check --diff (nothing on this machine changes): net.ipv4.ip_forward and
+    net.bridge.bridge-nf-call-* are per network namespace, so setting them on the host never reaches the CT but
+    makes the hypervisor route between its bridges; the host-global tunables kubelet writes from a privileged CT
+    are set deliberately, in a sysctl.d file that says why."""
+    (tmp_path / 'lxc').mkdir()
+    (tmp_path / 'lxc' / '113.conf').write_text(CONF)
+    inv = inventory(tmp_path, pve, 104)
+    code, out = run_logged('k3s_lxc_host-kernel', [
+        str(VENV_BIN / 'ansible-playbook'), '-i', str(inv), str(PLAYBOOK), '--check', '--diff',
+        '--tags', 'proxmox_k3s_lxc_preflight,proxmox_k3s_lxc_install', '-e', 'proxmox_k3s_lxc_apply_kernel=false'],
+        timeout=600)
+    assert code == 0, tail(out)
+    assert 'ip_forward' not in out and 'bridge-nf-call' not in out, tail(out)
+    sysctl = re.search(r'\+\+\+ after: \S*/90-mediacluster-k3s\.conf(?:\.j2)?\n(.*?)\n\n', out, re.S)
+    assert sysctl, 'no sysctl.d file rendered for the host:\n' + tail(out)
+    added = [line[1:] for line in sysctl.group(1).splitlines() if line.startswith('+')]
+    settings = dict(re.match(r'^\s*([a-z_.]+)\s*=\s*(\S+)\s*$', line).groups() for line in added
+                    if line.strip() and not line.lstrip().startswith('#'))
+    assert settings == {'vm.overcommit_memory': '1', 'vm.panic_on_oom': '0', 'kernel.panic': '10',
+                        'kernel.panic_on_oops': '1', 'kernel.keys.root_maxkeys': '1000000',
+                        'kernel.keys.root_maxbytes': '25000000'}, added
+    comments = ' '.join(line for line in added if line.lstrip().startswith('#'))
+    assert 'kubelet' in comments and 'reboot' in comments, added
+    modules = re.search(r'\+\+\+ after: \S*/mediacluster-k3s\.conf(?:\.j2)?\n(.*?)\n\n', out, re.S)
+    assert modules and {'+overlay', '+br_netfilter'} <= set(modules.group(1).splitlines()), tail(out)
