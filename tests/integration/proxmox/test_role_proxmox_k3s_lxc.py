@@ -1,7 +1,8 @@
 """The PVE host side of proxmox_k3s_lxc with ansible-playbook: raw keys in a real config file (a temp dir standing
-in for /etc/pve/lxc), the GPU as dev0 through fakepve (PVE 9 path, root@pam password), and a restart of the
-container only when something changed. The install step (modules-load.d, sysctl.d, modprobe) is skipped here
-because it would change this machine's /etc; the molecule scenario covers those files."""
+in for /etc/pve/lxc), the GPU as dev0 through fakepve (PVE 9, proxmox_k3s_lxc_dev_method=api, root@pam password),
+and a restart of the container only when something changed. The install step (modules-load.d, sysctl.d, modprobe)
+is skipped here because it would change this machine's /etc (one test runs it in --check --diff); the molecule
+scenario covers those files."""
 
 import re
 
@@ -26,6 +27,7 @@ def inventory(tmp_path, pve, gid, **guest):
             'controller': {'hosts': {'localhost': {'ansible_connection': 'local'}}},
             'proxmox_hosts': {'hosts': {'pve-local': {
                 'ansible_connection': 'local', 'proxmox_k3s_lxc_pve_version': '9.0',
+                'proxmox_k3s_lxc_dev_method': 'api',  # the API path; test_role_proxmox_k3s_lxc_pct.py covers ssh
                 'proxmox_k3s_lxc_config_dir': str(tmp_path / 'lxc')}}},
             'k3s_cluster': {'children': {'k3s_agents': {'hosts': {'k3s-w3': {
                 'proxmox_guest': dict({'type': 'lxc', 'vmid': 113, 'node': NODE, 'unprivileged': False}, **guest),
