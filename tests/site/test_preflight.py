@@ -94,3 +94,13 @@ def test_every_playbook_parses(playbook):
                                                     str(ROOT / 'inventory' / 'example'),
                                                     str(ROOT / 'playbooks' / playbook)])
     assert code == 0, tail(output)
+
+
+def test_feature_flags_on_a_privileged_k3s_container_are_warned(tmp_path):
+    inv = tmp_path / 'inventory'
+    shutil.copytree(ROOT / 'inventory' / 'example', inv)
+    _edit(inv / 'host_vars' / 'k3s-w3' / 'proxmox_guest.yml',
+          lambda d: d['proxmox_guest'].update(features={'nesting': True, 'keyctl': True}))
+    code, output = _preflight('preflight-features', inv)
+    assert code == 0, tail(output)
+    assert re.search(r'k3s-w3 .*keyctl, nesting.*root@pam', output), tail(output)

@@ -60,3 +60,28 @@ def test_unprivileged_lxc_outside_k3s_is_not_this_rules_business():
     data['groups']['k3s_agents'] = []
     data['groups']['other'] = ['w3']
     assert _privilege_problems(data) == []
+
+
+# ------------------------------------------------------------------ item 10: feature flags on a privileged k3s CT
+# keyctl only matters in an unprivileged CT, and nesting is dropped once lxc.apparmor.profile is set (as
+# proxmox_k3s_lxc does); on a privileged CT the flags change nothing except forcing the root@pam password path.
+
+@pytest.mark.parametrize('features, flagged', [
+    ({'nesting': True, 'keyctl': True}, 'keyctl, nesting'),
+    ({'nesting': 1}, 'nesting'),
+    ('keyctl=1', 'keyctl'),
+])
+def test_feature_flags_on_a_privileged_k3s_ct_are_warned(features, flagged):
+    data = _inventory({'type': 'lxc', 'vmid': 113, 'unprivileged': False, 'features': features})
+    warnings = preflight.k3s_lxc_feature_warnings(data)
+    assert len(warnings) == 1 and warnings[0].startswith('w3 '), warnings
+    assert flagged in warnings[0] and 'root@pam' in warnings[0] and 'drop' in warnings[0], warnings
+
+
+@pytest.mark.parametrize('guest', [
+    {'type': 'lxc', 'vmid': 113, 'unprivileged': False},
+    {'type': 'lxc', 'vmid': 113, 'unprivileged': False, 'features': {'nesting': False, 'mount': 'nfs'}},
+    {'type': 'vm', 'vmid': 111, 'features': {'nesting': True}},
+], ids=['no-features', 'flags-off', 'vm'])
+def test_no_warning_without_useless_flags(guest):
+    assert preflight.k3s_lxc_feature_warnings(_inventory(guest)) == []
