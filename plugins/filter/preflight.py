@@ -228,6 +228,31 @@ def k3s_lxc_privilege_problems(data):
     return problems
 
 
+def k3s_lxc_feature_warnings(data):
+    """Warnings for feature flags that do nothing on a privileged k3s container (same data as
+    k3s_lxc_privilege_problems): keyctl is for unprivileged containers, nesting is dropped once lxc.apparmor.profile
+    is set (proxmox_k3s_lxc sets it), and any flag on a privileged CT needs root@pam password login."""
+    groups = data.get('groups') or {}
+    hostvars = data.get('hostvars') or {}
+    warnings = []
+    for host in sorted(set(groups.get('k3s_cluster') or [])):
+        own = hostvars.get(host) or {}
+        guest = dict(data.get('defaults', own.get('proxmox_guests_defaults')) or {}, **(own.get('proxmox_guest') or {}))
+        if guest.get('type') != 'lxc' or str(guest.get('unprivileged')).strip().lower() not in FALSE_WORDS:
+            continue
+        features = guest.get('features') or {}
+        if not isinstance(features, dict):
+            features = dict(part.partition('=')[::2] for part in str(features).split(',') if part)
+        useless = sorted(k for k, v in features.items()
+                         if k in ('keyctl', 'nesting') and str(v).strip().lower() not in FALSE_WORDS + ('', 'none'))
+        if useless:
+            warnings.append('{0} (CT {1}) sets features {2} on a privileged container: they do nothing there (keyctl '
+                            'is for unprivileged CTs, nesting is dropped once lxc.apparmor.profile is set) and only '
+                            'make Proxmox VE require root@pam password login for the container; drop them from its '
+                            'proxmox_guest'.format(host, guest.get('vmid', '?'), ', '.join(useless)))
+    return warnings
+
+
 def inventory_problems(data):
     if not isinstance(data, dict):
         raise AnsibleFilterError('inventory_problems expects a dict with groups, hostvars, network, vip and roles')
@@ -253,4 +278,5 @@ def inventory_problems(data):
 class FilterModule(object):
     def filters(self):
         return {'inventory_problems': inventory_problems,
-                'k3s_lxc_privilege_problems': k3s_lxc_privilege_problems}
+                'k3s_lxc_privilege_problems': k3s_lxc_privilege_problems,
+                'k3s_lxc_feature_warnings': k3s_lxc_feature_warnings}
