@@ -85,3 +85,13 @@ def test_feature_flags_on_a_privileged_k3s_ct_are_warned(features, flagged):
 ], ids=['no-features', 'flags-off', 'vm'])
 def test_no_warning_without_useless_flags(guest):
     assert preflight.k3s_lxc_feature_warnings(_inventory(guest)) == []
+
+
+def test_existing_unprivileged_container_is_refused_whatever_the_inventory_says():
+    """The PVE host side reads the real config: a CT created unprivileged stays so (PVE cannot change it)."""
+    data = _inventory({'type': 'lxc', 'vmid': 113, 'unprivileged': False})
+    data['configs'] = {'w3': 'arch: amd64\nunprivileged: 1\n\n[snap]\nunprivileged: 0\n'}
+    problems = preflight.k3s_lxc_privilege_problems(data)
+    assert len(problems) == 1 and 'KubeletInUserNamespace' in problems[0] and 'recreate' in problems[0], problems
+    data['configs'] = {'w3': 'arch: amd64\nunprivileged: 0\n\n[snap]\nunprivileged: 1\n'}
+    assert preflight.k3s_lxc_privilege_problems(data) == []

@@ -137,3 +137,16 @@ def test_hypervisor_gets_global_tunables_and_no_per_namespace_sysctls(pve, tmp_p
     assert 'kubelet' in comments and 'reboot' in comments, added
     modules = re.search(r'\+\+\+ after: \S*/mediacluster-k3s\.conf(?:\.j2)?\n(.*?)\n\n', out, re.S)
     assert modules and {'+overlay', '+br_netfilter'} <= set(modules.group(1).splitlines()), tail(out)
+
+
+def test_container_that_is_unprivileged_on_the_host_fails_in_preflight(pve, tmp_path):
+    """The inventory says privileged, the config on the PVE host says otherwise: the host's word counts."""
+    (tmp_path / 'lxc').mkdir()
+    conf = tmp_path / 'lxc' / '113.conf'
+    text = CONF.replace('memory: 8192\n', 'memory: 8192\nunprivileged: 1\n')
+    conf.write_text(text)
+    inv = inventory(tmp_path, pve, 104)
+    start = len(pve.requests)
+    code, out, changed = play('k3s_lxc_host-unprivileged-on-host', inv)
+    assert code != 0 and 'does not support KubeletInUserNamespace' in out, tail(out)
+    assert conf.read_text() == text and writes(pve, start) == []
