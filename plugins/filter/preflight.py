@@ -37,6 +37,7 @@ _value:
 
 import ipaddress
 import os
+import re
 
 import yaml
 from ansible.errors import AnsibleFilterError
@@ -203,24 +204,30 @@ FALSE_WORDS = ('0', 'false', 'no', 'off')
 def k3s_lxc_privilege_problems(data):
     """Fix-it messages for k3s nodes whose Proxmox container is, or would be created, unprivileged.
 
-    data: groups (k3s_cluster is read), hostvars (host -> vars with proxmox_guest) and optionally defaults (the
-    proxmox_guests_defaults the guests are created with; otherwise each host's own). proxmox_guests creates a
-    container unprivileged unless proxmox_guest.unprivileged is false, and kubelet cannot run in one: it needs
-    /dev/kmsg and writes under /proc/sys, which a user namespace denies. The roles call this filter too."""
+    data: groups (k3s_cluster is read), hostvars (host -> vars with proxmox_guest), optionally defaults (the
+    proxmox_guests_defaults the guests are created with; otherwise each host's own) and configs (host -> the text of
+    its /etc/pve/lxc/<vmid>.conf, read on the PVE host; what it says wins over the inventory). proxmox_guests
+    creates a container unprivileged unless proxmox_guest.unprivileged is false, and kubelet cannot run in one: it
+    needs /dev/kmsg and writes under /proc/sys, which a user namespace denies. The roles call this filter too."""
     groups = data.get('groups') or {}
     hostvars = data.get('hostvars') or {}
+    configs = data.get('configs') or {}
     problems = []
     for host in sorted(set(groups.get('k3s_cluster') or [])):
         own = hostvars.get(host) or {}
         defaults = data.get('defaults', own.get('proxmox_guests_defaults')) or {}
         guest = dict(defaults, **(own.get('proxmox_guest') or {}))
+        if host in configs:
+            current = re.split(r'(?m)^\[', configs[host] or '', maxsplit=1)[0]
+            found = re.search(r'(?m)^unprivileged:\s*(\S+)', current)
+            guest = dict(guest, type='lxc', unprivileged=found.group(1) if found else '0')
         if guest.get('type') != 'lxc':
             continue
         value = guest.get('unprivileged')
         if value is not None and str(value).strip().lower() in FALSE_WORDS:
             continue
-        how = 'not set, so proxmox_guests creates it unprivileged' if value is None else 'unprivileged: {0}'.format(
-            value)
+        how = 'not set, so proxmox_guests creates it unprivileged' if value is None else 'unprivileged: {0}{1}'.format(
+            value, ' in its config on the PVE host' if host in configs else '')
         problems.append('{0} is a k3s node in an unprivileged LXC (CT {1}, {2}): kubelet there dies on /dev/kmsg and '
                         'on writes under /proc/sys, and the collection does not support KubeletInUserNamespace; set '
                         'unprivileged: false for that CT in its proxmox_guest (Proxmox VE cannot change it on an '
