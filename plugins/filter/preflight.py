@@ -12,6 +12,9 @@ description:
   - Checks the required groups, that every address is unique and inside O(_input.network), that each host's role
     variables satisfy the role's C(meta/argument_specs.yml), that GPU, storage and NAS declarations agree, and the
     k3s cluster rules of the C(homelab.mediacluster.k3s_cluster_errors) filter.
+  - The same plugin file also provides C(k3s_lxc_privilege_problems) (k3s nodes in unprivileged LXC containers,
+    also called by the roles proxmox_guests and proxmox_k3s_lxc) and C(k3s_lxc_feature_warnings) (keyctl/nesting
+    on a privileged k3s container).
 options:
   _input:
     description:

@@ -5,7 +5,7 @@
 DOCUMENTATION = r'''
 name: k3s_snapshotter
 short_description: The containerd snapshotter for a k3s node (overlayfs, or native on an old ZFS)
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Returns C(overlayfs), k3s's default, unless the root filesystem is ZFS and OpenZFS is older than 2.2 - 2.2.0
     added the whiteout (renameat2 RENAME_WHITEOUT) support overlayfs needs on ZFS; before it, containerd needs the

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: pct_set
 short_description: Set root-only container options (devN, bind mounts, features) with pct on the Proxmox VE host
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Runs on the Proxmox VE host, as root, and sets container options that the API allows only to C(root@pam) logged
     in with a password - device passthrough (C(devN)), bind mount points (C(mpN)), feature flags of a privileged
