@@ -39,14 +39,13 @@ def run_offline(name, cmd, timeout=900):
     return run_logged(name, wrapped, timeout=timeout)
 
 
-def export_trees(tmp_path, name, inventory, extra):
+def export_trees(tmp_path, name, inventory, extra, playbooks=('60_media.yml', '70_plex.yml')):
     export = tmp_path / 'gitops'
     variables = tmp_path / 'extra.json'
     variables.write_text(json.dumps(dict(EXPORT, k8s_delivery_export_dir=str(export),
                                          k8s_kubeconfig=str(tmp_path / 'no-such-kubeconfig'), **extra)))
     code, output = run_offline(name, [str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory),
-                                      str(ROOT / 'playbooks' / '60_media.yml'), str(ROOT / 'playbooks' / '70_plex.yml'),
-                                      '-e', '@' + str(variables)])
+                                      *[str(ROOT / 'playbooks' / p) for p in playbooks], '-e', '@' + str(variables)])
     assert code == 0, tail(output, 60)
     docs = []
     for kustomization in sorted(export.glob('*/kustomization.yaml')):
@@ -75,3 +74,49 @@ def test_gpu_plugin_pods_are_admitted(example):
     refused = PSA.check_pod_spec(PSA.pod_spec_of(plugin), levels['enforce'], PSA.pod_metadata_of(plugin))
     errors, _ = PSA.check_objects(example, {})
     assert refused == [], '\n'.join(e for e in errors if 'intel-gpu-plugin' in e)
+
+
+def test_gpu_plugin_namespace_holds_the_plugin_alone(example):
+    """The fix: a Namespace of the plugin's own, enforce privileged, and nothing else in it."""
+    labels = namespace_labels(example)['intel-gpu-plugin']
+    assert PSA.namespace_levels(labels)['enforce'] == 'privileged'
+    inside = sorted((d['kind'], d['metadata']['name']) for d in example
+                    if d['metadata'].get('namespace') == 'intel-gpu-plugin')
+    assert inside == [('DaemonSet', 'intel-gpu-plugin')]
+    plex = next(d for d in example if d['kind'] == 'StatefulSet' and d['metadata']['name'] == 'plex')
+    assert plex['metadata']['namespace'] == 'media'  # Plex itself stays with the media stack, at baseline
+
+
+def test_every_pod_of_the_example_is_admitted(example):
+    """Every pod template the example inventory exports (media stack and Plex) passes the enforce level of its
+    namespace; warnings (restricted, warn/audit) are allowed and named."""
+    errors, warnings = PSA.check_objects(example, {})
+    assert errors == []
+    assert len([d for d in example if PSA.pod_spec_of(d) is not None]) >= 7
+    assert all('(warn, audit)' in w for w in warnings)
+
+
+# Plex's own host-access modes: in a namespace of Plex's own (plex_namespace_own) the role renders it with the level
+# they need; the test inventory of tests/unit/plex has only localhost
+HOST_ACCESS = {
+    'device-plugin-own-namespace': ({'plex_namespace': 'plex', 'plex_namespace_own': True}, 'baseline'),
+    'privileged-gpu-own-namespace': ({'plex_namespace': 'plex', 'plex_namespace_own': True,
+                                      'plex_gpu_mode': 'privileged'}, 'privileged'),
+    'local-config-own-namespace': ({'plex_namespace': 'plex', 'plex_namespace_own': True,
+                                    'plex_config_mode': 'local', 'plex_domain': ''}, 'privileged'),
+}
+
+
+@pytest.mark.parametrize('case', sorted(HOST_ACCESS))
+def test_plex_in_its_own_namespace_gets_the_level_it_needs(tmp_path, case):
+    settings, level = HOST_ACCESS[case]
+    docs = export_trees(tmp_path, 'psa-' + case, ROOT / 'tests' / 'unit' / 'plex' / 'inventory',
+                        settings, playbooks=('70_plex.yml',))
+    labels = namespace_labels(docs)
+    assert PSA.namespace_levels(labels['plex'])['enforce'] == level
+    assert PSA.namespace_levels(labels['plex'])['warn'] == 'restricted'
+    errors, _ = PSA.check_objects(docs, {})
+    assert errors == []
+    plex = next(d for d in docs if d['kind'] == 'StatefulSet')
+    assert plex['metadata']['namespace'] == 'plex'
+    assert PSA.lowest_level_admitting(PSA.pod_spec_of(plex)) == level
