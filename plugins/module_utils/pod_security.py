@@ -255,7 +255,7 @@ def _selinux(meta, spec):
 
     def valid(options):
         ok = True
-        if options.get('type', '') not in SELINUX_TYPES:
+        if (options.get('type') or '') not in SELINUX_TYPES:
             types.add(options.get('type'))
             ok = False
         for field in ('user', 'role'):
