@@ -10,12 +10,15 @@ import json
 import sys
 import urllib.request
 
+import pytest
 import yaml
 
 from ..conftest import ROOT
 from ..delivery.conftest import kube, recap, run_playbook  # noqa: F401  (fixture re-exported)
 
 PLAYBOOK = ROOT / 'playbooks' / '30_k3s.yml'
+if str(ROOT / '.collections') not in sys.path:
+    sys.path.insert(0, str(ROOT / '.collections'))
 FOREIGN_TAINT = {'key': 'dedicated', 'value': 'media', 'effect': 'PreferNoSchedule'}
 
 
@@ -88,3 +91,53 @@ def test_label_step_reconciles_labels_and_taints_of_registered_nodes(kube, tmp_p
     assert code == 0, out[-3000:]
     assert kube.writes(mark) == [], kube.writes(mark)
     assert all(recap(out, host)['changed'] == 0 for host in ('cp1', 'w1', 'w3')), out[-3000:]
+
+
+# ------------------------------------------------------------------------------ the patch, as a pure function
+def _patch(node, labels, taints):
+    from ansible_collections.homelab.mediacluster.plugins.filter.k3s import k3s_node_patch
+
+    return k3s_node_patch(node, labels, taints)
+
+
+GPU = {'key': 'gpu', 'value': 'true', 'effect': 'NoSchedule'}
+
+
+@pytest.mark.parametrize('node, labels, taints, expected', [
+    # nothing to do: no write
+    ({'metadata': {'labels': {'gpu': 'true'}}, 'spec': {'taints': [GPU]}}, {'gpu': 'true'}, ['gpu=true:NoSchedule'],
+     {}),
+    ({'metadata': {'name': 'n'}}, {}, [], {}),
+    # a missing label is added, an owned one updated; the patch names only those (merge patch keeps the rest)
+    ({'metadata': {'labels': {'a': '1', 'zone': 'a'}}}, {'zone': 'b', 'gpu': True}, [],
+     {'metadata': {'labels': {'zone': 'b', 'gpu': 'True'}}}),
+    # a missing taint is appended after the node's own, with the resourceVersion it was computed from
+    ({'metadata': {'resourceVersion': '42'}, 'spec': {'taints': [{'key': 'x', 'effect': 'NoExecute'}]}}, {},
+     ['gpu=true:NoSchedule'],
+     {'metadata': {'resourceVersion': '42'}, 'spec': {'taints': [{'key': 'x', 'effect': 'NoExecute'}, GPU]}}),
+    # an owned taint (same key and effect) with another value is updated where it stands
+    ({'spec': {'taints': [{'key': 'gpu', 'value': 'false', 'effect': 'NoSchedule'},
+                          {'key': 'y', 'effect': 'NoExecute'}]}},
+     {}, ['gpu=true:NoSchedule'], {'spec': {'taints': [GPU, {'key': 'y', 'effect': 'NoExecute'}]}}),
+    # same key, another effect: a different taint, both kept
+    ({'spec': {'taints': [{'key': 'gpu', 'value': 'true', 'effect': 'PreferNoSchedule'}]}}, {},
+     ['gpu=true:NoSchedule'],
+     {'spec': {'taints': [{'key': 'gpu', 'value': 'true', 'effect': 'PreferNoSchedule'}, GPU]}}),
+    # key:Effect without a value (the quorum-only control-plane taint)
+    ({'spec': {}}, {}, ['node-role.kubernetes.io/control-plane:NoSchedule'],
+     {'spec': {'taints': [{'key': 'node-role.kubernetes.io/control-plane', 'effect': 'NoSchedule'}]}}),
+    ({'spec': {'taints': [{'key': 'node-role.kubernetes.io/control-plane', 'effect': 'NoSchedule'}]}}, {},
+     ['node-role.kubernetes.io/control-plane:NoSchedule'], {}),
+])
+def test_node_patch(node, labels, taints, expected):
+    before = json.dumps(node, sort_keys=True)
+    assert _patch(node, labels, taints) == expected
+    assert json.dumps(node, sort_keys=True) == before, 'the node read from the API was modified'
+
+
+@pytest.mark.parametrize('taint', ['gpu=true', 'gpu=true:NoSchedul', ':NoSchedule', 'gpu=true:'])
+def test_bad_taint_is_named(taint):
+    from ansible.errors import AnsibleFilterError
+
+    with pytest.raises(AnsibleFilterError, match='is not key=value:Effect or key:Effect'):
+        _patch({}, {}, [taint])
