@@ -71,7 +71,8 @@ awk -v wanted="$wanted" -v where="$prefs" '
         match(quoted, "^" ws "*")
         lead = lead substr(quoted, 1, RLENGTH)
         quoted = substr(quoted, RLENGTH + 1)
-        if (substr(quoted, 2, length(quoted) - 2) != value[name] || substr(quoted, 1, 1) != "\"")
+        # compared as XML reads them, so another quoting or escaping of the same value is left alone
+        if (unescape(substr(quoted, 2, length(quoted) - 2)) != unescape(value[name]))
           item = lead "\"" value[name] "\""
       }
       out = out item
@@ -80,6 +81,29 @@ awk -v wanted="$wanted" -v where="$prefs" '
     for (i = 1; i <= n; i++)
       if (!(order[i] in done)) out = out " " order[i] "=\"" value[order[i]] "\""
     print out rest
+  }
+  # the predefined entities and the character references Plex and the collection write; any other reference is
+  # compared as written (at worst an equal value is written again)
+  function unescape(s,   out, i, rest, semi, ent, c) {
+    out = ""
+    while ((i = index(s, "&")) > 0) {
+      out = out substr(s, 1, i - 1)
+      rest = substr(s, i)
+      semi = index(rest, ";")
+      ent = semi ? substr(rest, 1, semi) : ""
+      if (ent == "&amp;") c = "&"
+      else if (ent == "&lt;") c = "<"
+      else if (ent == "&gt;") c = ">"
+      else if (ent == "&quot;") c = "\""
+      else if (ent == "&apos;") c = q
+      else if (ent == "&#9;" || ent == "&#x9;") c = "\t"
+      else if (ent == "&#10;" || ent == "&#xA;" || ent == "&#xa;") c = "\n"
+      else if (ent == "&#13;" || ent == "&#xD;" || ent == "&#xd;") c = "\r"
+      else { c = "&"; semi = 1 }
+      out = out c
+      s = substr(rest, semi + 1)
+    }
+    return out s
   }
   function fail(why) {
     print "plex-preferences: " where ": " why "; fix or restore the file (docs/plex.md), or delete it and let Plex write a fresh one\n" > "/dev/stderr"

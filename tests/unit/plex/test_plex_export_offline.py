@@ -13,6 +13,7 @@ sets its own preferences.
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -21,7 +22,7 @@ import xml.etree.ElementTree as ET  # noqa: S405 (test data written by the test)
 
 import yaml
 
-from ...conftest import VENV_BIN, run_logged, tail
+from ...conftest import LOG_DIR, ROOT, VENV_BIN, tail, tool_env
 from .test_plex_role_emulator import HERE, PLAYBOOK
 
 SHARE = {'server': '10.43.17.201', 'path': '/pvc-64ffe0e2-1120-4278-93f0-0f353a1d890d',
@@ -78,8 +79,21 @@ def export(tmp_path, name, **extra_vars):
     values.update(extra_vars)
     extra = tmp_path / 'extra.json'
     extra.write_text(json.dumps(values))
-    return run_logged('plex-export-offline-' + name, [str(VENV_BIN / 'ansible-playbook'), '-i', str(HERE / 'inventory'),
-                                                      str(PLAYBOOK), '-e', '@' + str(extra)], timeout=QUICK)
+    # its own session, so that a run still retrying at the limit is stopped with every worker it forked
+    proc = subprocess.Popen([str(VENV_BIN / 'ansible-playbook'), '-i', str(HERE / 'inventory'), str(PLAYBOOK),
+                             '-e', '@' + str(extra)], cwd=str(ROOT), env=tool_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=QUICK)
+        code = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        output += '\nansible-playbook still running after {0} s'.format(QUICK)
+        code = None
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    (LOG_DIR / ('plex-export-offline-' + name + '.log')).write_text(output)
+    return code, output
 
 
 def read_app(tree, app):
@@ -93,10 +107,7 @@ def test_export_without_share_contacts_no_cluster(tmp_path):
     try:
         config = kubeconfig(tmp_path / 'kubeconfig', listener.port)
         begin = time.monotonic()
-        try:
-            code, output = export(tmp_path, 'no-share', k8s_kubeconfig=str(config))
-        except subprocess.TimeoutExpired:
-            code, output = None, 'ansible-playbook still running after {0} s'.format(QUICK)
+        code, output = export(tmp_path, 'no-share', k8s_kubeconfig=str(config))
         took = time.monotonic() - begin
     finally:
         listener.close()

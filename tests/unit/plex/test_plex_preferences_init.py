@@ -10,6 +10,8 @@ import tempfile
 import xml.etree.ElementTree as ET  # noqa: S405 (test data written by the test)
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.plex_prefs import _escape, plan
 
@@ -77,13 +79,17 @@ def test_existing_file_changes_exactly_like_the_module_would(tmp_path, shell, sa
 def test_quoting_line_ends_and_escapes_are_kept(tmp_path, shell):
     # single quotes, CRLF, spaces around "=", no newline at the end, an escaped value of an attribute not owned
     text = ("<?xml version='1.0' encoding='utf-8'?>\r\n<Preferences  A='x &amp; y'\r\n"
-            "  TranscoderTempDirectory = '/tmp' FriendlyName=\"Tom &amp; Jerry&apos;s\"   />")
+            "  TranscoderTempDirectory = '/tmp' FriendlyName=\"Tom &amp; Jerry&apos;s\" secureConnections='1'"
+            " Say='it&apos;s &#x9;'   />")
     config, target = place(tmp_path, text)
-    wanted = {'TranscoderTempDirectory': '/transcode', 'FriendlyName': 'Tom & "Jerry" <k3s>'}
+    # secureConnections and Say already hold the wanted values, quoted and escaped otherwise: left as they are
+    wanted = {'TranscoderTempDirectory': '/transcode', 'FriendlyName': 'Tom & "Jerry" <k3s>',
+              'secureConnections': '1', 'Say': "it's \t"}
     run_script(config, wanted, shell)
     expected, _ = plan(text, wanted, [])
     assert target.read_bytes().decode() == expected
     assert ET.parse(target).getroot().attrib == {'A': 'x & y', **wanted}  # noqa: S314
+    assert "secureConnections='1' Say='it&apos;s &#x9;'" in expected
 
 
 @pytest.mark.parametrize('shell', SHELLS)
@@ -109,3 +115,34 @@ def test_busybox_is_what_the_image_like_shells_use():
     with tempfile.TemporaryDirectory() as bindir:
         _, path = shell_command('busybox', bindir)
         assert os.path.realpath(os.path.join(path, 'awk')) == os.path.realpath(shutil.which('busybox'))
+
+
+# ------------------------------------------------------------------- any file Plex may have written, any wish
+_NAMES = st.sampled_from(['A', 'b_2', 'TranscoderTempDirectory', 'customConnections', 'FriendlyName', 'x'])
+_VALUES = st.text(st.characters(codec='utf-8', exclude_categories=['Cs', 'Cc']) | st.sampled_from('&<>"\'\t\n'),
+                  max_size=12)
+
+
+@st.composite
+def _documents(draw):
+    attrs = draw(st.dictionaries(_NAMES, _VALUES, max_size=5))
+    parts = []
+    for name, value in attrs.items():
+        quote = draw(st.sampled_from(['"', "'"]))
+        text = _escape(value).replace("'", '&apos;')
+        parts.append('{0}{1}{2}={3}{4}{3}'.format(draw(st.sampled_from([' ', '  ', '\n  ', '\r\n '])), name,
+                                                  draw(st.sampled_from(['', ' '])), quote, text))
+    end = draw(st.sampled_from(['/>', ' />', '/>\n', '/>\r\n', '></Preferences>\n']))
+    return '<?xml version="1.0" encoding="utf-8"?>\n<Preferences' + ''.join(parts) + end
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_documents(), wanted=st.dictionaries(_NAMES, _VALUES, min_size=1, max_size=4))
+def test_any_document_changes_exactly_like_the_module_would(tmp_path_factory, text, wanted):
+    if not shutil.which('dash'):
+        pytest.skip('dash is not installed (scripts/host-setup.sh installs it)')
+    tmp_path = tmp_path_factory.mktemp('prefs')
+    config, target = place(tmp_path, text)
+    run_script(config, wanted)
+    expected, _ = plan(text, wanted, [])
+    assert target.read_bytes().decode() == expected
