@@ -211,27 +211,37 @@ def k3s_cluster_errors(cluster):
     return errors
 
 
-def kernel_cmdline_set(cmdline, params):
+def kernel_cmdline_set(cmdline, params, absent=None):
     """Set each key of params in a kernel command line exactly once, keeping every other word and its order.
 
     params: dict key -> value (None or '' for a bare flag). A key that already has the wanted value keeps its place;
     duplicates of a managed key are removed; a missing key is appended.
-    cgroup_enable is special: the kernel accepts it several times with different values, so pass
-    {'cgroup_enable': ['memory', 'cpuset']} to require each value once.
+    A list value marks a repeatable key: the kernel accepts cgroup_enable several times with different values, so
+    {'cgroup_enable': ['memory']} requires cgroup_enable=memory once and keeps other cgroup_enable words.
+    absent: keys removed wherever they appear (e.g. ['cgroup_memory'], which current kernels do not know).
     """
     words = str(cmdline or '').split()
     out = []
     placed = set()
     wanted = {}
+    repeatable = set()
+    removed = set(absent or [])
     for key, value in (params or {}).items():
+        if key in removed:
+            raise AnsibleFilterError(
+                'kernel_cmdline_set: {0} is both wanted and absent; keep it in one list'.format(key))
+        if isinstance(value, (list, tuple)):
+            repeatable.add(key)
         values = value if isinstance(value, (list, tuple)) else [value]
         wanted[key] = ['' if v is None else str(v) for v in values]
     for word in words:
         key, _sep, value = word.partition('=')
+        if key in removed:
+            continue
         if key not in wanted:
             out.append(word)
             continue
-        if len(wanted[key]) > 1:
+        if key in repeatable:
             if value not in wanted[key]:
                 out.append(word)  # another value of a repeatable key (e.g. cgroup_enable=blkio): not ours
             elif (key, value) not in placed:
@@ -244,7 +254,7 @@ def kernel_cmdline_set(cmdline, params):
         out.append(key if want == '' else '{0}={1}'.format(key, want))
         placed.add((key, None))
     for key, values in wanted.items():
-        if len(values) > 1:
+        if key in repeatable:
             for value in values:
                 if (key, value) not in placed:
                     out.append('{0}={1}'.format(key, value))
