@@ -9,6 +9,7 @@ The edit is evaluated exactly as the role's task "Set the cgroup kernel argument
 configure.yml) renders it, with the role's defaults."""
 
 import base64
+import sys
 
 import pytest
 import yaml
@@ -38,7 +39,8 @@ def role_edit():
     from ansible.parsing.dataloader import DataLoader
     from ansible.template import Templar
     from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
-    _AnsibleCollectionFinder(paths=[str(ROOT / '.collections')])._install()
+    if not any(isinstance(finder, _AnsibleCollectionFinder) for finder in sys.meta_path):
+        _AnsibleCollectionFinder(paths=[str(ROOT / '.collections')])._install()
 
     defaults = yaml.safe_load((ROLE / 'defaults' / 'main.yml').read_text())
     tasks = yaml.safe_load((ROLE / 'tasks' / 'configure.yml').read_text())

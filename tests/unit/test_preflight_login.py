@@ -3,10 +3,13 @@
 import sys
 
 import pytest
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 from ..conftest import ROOT
 
-sys.path.insert(0, str(ROOT / '.collections'))
+# import the filter as Ansible does (its own collection loader), so other tests that need it find it installed
+if not any(isinstance(finder, _AnsibleCollectionFinder) for finder in sys.meta_path):
+    _AnsibleCollectionFinder(paths=[str(ROOT / '.collections')])._install()
 from ansible_collections.homelab.mediacluster.plugins.filter import preflight  # noqa: E402
 
 GROUPS = {'all': ['localhost', 'pve', 'cp1'], 'controller': ['localhost'], 'proxmox_hosts': ['pve'],
