@@ -1,0 +1,209 @@
+"""The qBittorrent integration against a real qBittorrent (Debian's qbittorrent-nox, tests/peers/qbittorrent_real.py),
+in a private network namespace with only loopback: the role's seed script (dash, bash and busybox) on an empty and
+an existing configuration, login with the credentials the role generates, the qbittorrent_preferences module
+(first run, rerun without writes, check mode, wrong password, ban), and a password rotation through the role."""
+
+import base64
+import contextlib
+import json
+import secrets
+import string
+import subprocess
+import tempfile
+
+import jinja2
+import pytest
+import yaml
+
+from ..conftest import ROOT
+from ..peers.qbittorrent_real import RealQbittorrent, missing_reason, private_network
+from .conftest import SHELLS, run_module, shell_command
+
+TEMPLATES = ROOT / 'roles' / 'media_stack' / 'templates' / 'manifests'
+
+
+def _password_hash(password, salt):
+    from ansible_collections.homelab.mediacluster.plugins.filter.qbittorrent import qbittorrent_password_hash
+    return qbittorrent_password_hash(password, salt)
+
+
+def generated_credentials():
+    """A password and salt as roles/media_stack/tasks/install.yml generates them (24 and 16 letters/digits)."""
+    alphabet = string.ascii_letters + string.digits
+    return ''.join(secrets.choice(alphabet) for _ in range(24)), ''.join(secrets.choice(alphabet) for _ in range(16))
+
+
+@pytest.fixture(scope='module')
+def seed():
+    """The role's seed script, rendered from its template (test_manifests.py checks the role renders it the same)."""
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)  # noqa: S701 (YAML, not HTML)
+    env.filters.update(comment=lambda text: '# ' + text, b64encode=lambda text: base64.b64encode(
+        text.encode()).decode())
+    text = env.from_string((TEMPLATES / 'credentials.yaml.j2').read_text()).render(
+        ansible_managed='managed', _media_stack_secret_name='media-stack-credentials',
+        media_stack_namespace='media', _media_stack_credentials={})
+    configmap = [d for d in yaml.safe_load_all(text) if d and d['kind'] == 'ConfigMap'][0]
+    return configmap['data']['seed-webui-password.sh']
+
+
+def run_seed(script, config_dir, username, pbkdf2, shell='busybox', *, defaults=None):
+    """Run the seed script as the init container does: the user and hash from the Secret in its environment."""
+    with tempfile.TemporaryDirectory() as bindir:
+        prefix, path = shell_command(shell, bindir)
+        env = {'PATH': path, 'QBT_CONFIG_DIR': str(config_dir), 'QBT_USERNAME': username,
+               'QBT_PASSWORD_PBKDF2': pbkdf2,
+               'QBT_DEFAULTS': str(defaults or config_dir / 'no-image-defaults' / 'qBittorrent.conf')}
+        done = subprocess.run(prefix + ['-c', script], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+
+
+@pytest.fixture
+def real(tmp_path):
+    """Factory of real qBittorrents; the test body runs inside their private network namespace."""
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    started = []
+
+    def make(name='qbt'):
+        qbt = RealQbittorrent(tmp_path / name)
+        started.append(qbt)
+        return qbt
+
+    with private_network():
+        try:
+            yield make
+        finally:
+            for qbt in started:
+                qbt.stop()
+
+
+def preferences(qbt, cookie):
+    status, body = qbt.call('GET', 'app/preferences', cookie)
+    assert status == 200, body
+    return json.loads(body)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The seed script
+
+
+@pytest.mark.parametrize('shell', SHELLS)
+def test_seeded_empty_config_logs_in_with_generated_credentials(real, seed, shell):
+    qbt = real()
+    password, salt = generated_credentials()
+    run_seed(seed, qbt.config_dir, 'admin', _password_hash(password, salt), shell)
+    qbt.start()
+    cookie = qbt.session('admin', password)
+    prefs = preferences(qbt, cookie)
+    assert prefs['web_ui_username'] == 'admin'
+    # the test peer itself: no peer discovery and no port mapping
+    assert (prefs['dht'], prefs['pex'], prefs['lsd'], prefs['upnp']) == (False, False, False, False)
+    assert qbt.login('admin', 'adminadmin')[1] == 'Fails.', 'the built-in default password still works'
+
+
+@pytest.mark.parametrize('shell', SHELLS)
+def test_seed_over_an_existing_config_changes_the_password_and_keeps_settings(real, seed, shell):
+    qbt = real()
+    old, salt = generated_credentials()
+    run_seed(seed, qbt.config_dir, 'admin', _password_hash(old, salt), shell)
+    qbt.start()
+    cookie = qbt.session('admin', old)
+    assert qbt.call('POST', 'app/setPreferences', cookie, {'json': json.dumps({'max_active_downloads': 7})})[0] == 200
+    qbt.stop()
+    before = qbt.conf.read_text()
+    assert 'MaxActiveDownloads=7' in before
+
+    new, _ = generated_credentials()
+    run_seed(seed, qbt.config_dir, 'admin', _password_hash(new, salt), shell)
+    seeded = qbt.conf.read_text()
+    run_seed(seed, qbt.config_dir, 'admin', _password_hash(new, salt), shell)
+    assert qbt.conf.read_text() == seeded, 'seeding again with the same credentials changed the file'
+    qbt.start()
+    assert qbt.login('admin', old)[1] == 'Fails.'
+    assert preferences(qbt, qbt.session('admin', new))['max_active_downloads'] == 7
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The qbittorrent_preferences module
+
+
+def module_args(qbt, password, **extra):
+    return dict(dict(url=qbt.url, username='admin', password=password, wait_timeout=30), **extra)
+
+
+@contextlib.contextmanager
+def counted_writes(monkeypatch):
+    """Every API call but GETs and the login that the modules make, as (method, path)."""
+    from ansible_collections.homelab.mediacluster.plugins.module_utils import servarr
+    writes = []
+    original = servarr.ApiClient.request
+
+    def request(self, method, path, **kwargs):
+        if method != 'GET' and not path.endswith('/auth/login'):
+            writes.append((method, path))
+        return original(self, method, path, **kwargs)
+
+    monkeypatch.setattr(servarr.ApiClient, 'request', request)
+    yield writes
+
+
+@pytest.fixture
+def started(real, seed, tmp_path):
+    qbt = real()
+    password, salt = generated_credentials()
+    run_seed(seed, qbt.config_dir, 'admin', _password_hash(password, salt))
+    qbt.start()
+    return qbt, password
+
+
+def test_module_first_run_rerun_and_check_mode(started, monkeypatch, tmp_path):
+    qbt, password = started
+    save = str(tmp_path / 'data' / 'torrents')
+    desired = dict(preferences={'save_path': save, 'temp_path_enabled': False, 'auto_tmm_enabled': True,
+                                'category_changed_tmm_enabled': True},
+                   categories={'tv': save + '/tv', 'movies': save + '/movies'})
+    with counted_writes(monkeypatch) as writes:
+        checked = run_module('qbittorrent_preferences', module_args(qbt, password, **desired), check=True, diff=True)
+        assert checked['changed'] is True and writes == [], 'check mode wrote {0}'.format(writes)
+        assert 'save_path' in checked['changed_preferences'] and checked['changed_categories'] == ['movies', 'tv']
+
+        first = run_module('qbittorrent_preferences', module_args(qbt, password, **desired))
+        assert first['changed'] is True and writes, first
+        prefs = preferences(qbt, qbt.session('admin', password))
+        assert prefs['save_path'].rstrip('/') == save and prefs['auto_tmm_enabled'] is True
+        status, body = qbt.call('GET', 'torrents/categories', qbt.session('admin', password))
+        assert {n: c['savePath'].rstrip('/') for n, c in json.loads(body).items()} == desired['categories']
+
+        del writes[:]
+        again = run_module('qbittorrent_preferences', module_args(qbt, password, **desired))
+        assert again['changed'] is False and writes == [], 'the rerun wrote {0}'.format(writes)
+        assert run_module('qbittorrent_preferences', module_args(qbt, password, **desired), check=True)[
+            'changed'] is False
+
+
+def test_module_wrong_password_then_ban(started):
+    qbt, password = started
+    wrong = run_module('qbittorrent_preferences', module_args(qbt, 'not-' + password))
+    assert wrong.get('failed') and "refused user 'admin'" in wrong['msg'], wrong
+    assert password not in json.dumps(wrong)
+    for _ in range(5):
+        qbt.login('admin', 'still-wrong')
+    assert qbt.login('admin', password)[0] == 403, 'qBittorrent did not ban after repeated failed logins'
+    banned = run_module('qbittorrent_preferences', module_args(qbt, password))
+    assert banned.get('failed') and 'banned this address after too many failed logins' in banned['msg'], banned
+    assert 'restart the qBittorrent pod' in banned['msg']
+    qbt.restart()
+    assert qbt.session('admin', password), 'the restart did not lift the ban'
+
+
+def test_module_bootstrap_password_changes_the_password(started, monkeypatch):
+    qbt, password = started
+    new, _ = generated_credentials()
+    result = run_module('qbittorrent_preferences', module_args(qbt, new, bootstrap_password=password))
+    assert result['changed'] is True and result['changed_preferences'] == ['web_ui_password']
+    assert qbt.login('admin', password)[1] == 'Fails.' and qbt.session('admin', new)
+    with counted_writes(monkeypatch) as writes:
+        assert run_module('qbittorrent_preferences', module_args(qbt, new, bootstrap_password=password))[
+            'changed'] is False
+        assert writes == []
