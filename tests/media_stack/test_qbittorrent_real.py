@@ -207,3 +207,28 @@ def test_module_bootstrap_password_changes_the_password(started, monkeypatch):
         assert run_module('qbittorrent_preferences', module_args(qbt, new, bootstrap_password=password))[
             'changed'] is False
         assert writes == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 16, item 9: the user name is written into qBittorrent.conf as a Qt INI value (escaped and quoted)
+
+HOSTILE_USERNAMES = ['ad,min', 'ad;min', 'ad\\min', 'ad"min', 'admin ', ' admin', 'ad=min', 'adé', 'аdmin',
+                     'ad\U0001F600min', 'ad\\x41min', 'ad\\', '"admin"', 'ad#min']
+
+
+@pytest.mark.parametrize('shell', ['dash', 'busybox'])
+@pytest.mark.parametrize('username', HOSTILE_USERNAMES)
+def test_any_username_logs_in_after_seeding(real, seed, shell, username):
+    qbt = real()
+    qbt.config_dir.joinpath('qBittorrent').mkdir(parents=True)
+    # an existing file with settings after the user name: a bad value must not swallow them
+    qbt.conf.write_text('[Preferences]\nWebUI\\Username=old\nWebUI\\Port=8080\nWebUI\\SessionTimeout=1234\n')
+    password, salt = generated_credentials()
+    run_seed(seed, qbt.config_dir, username, _password_hash(password, salt), shell)
+    qbt.start()
+    status, body, cookie = qbt.login(username, password)
+    assert (status, body) == (200, 'Ok.') and cookie, 'user {0!r} cannot log in: HTTP {1} {2!r}; file:\n{3}'.format(
+        username, status, body, qbt.conf.read_text(errors='replace'))
+    prefs = preferences(qbt, cookie)
+    assert prefs['web_ui_username'] == username
+    assert prefs['web_ui_session_timeout'] == 1234, 'a line after the user name was lost'
