@@ -232,3 +232,18 @@ def test_any_username_logs_in_after_seeding(real, seed, shell, username):
     prefs = preferences(qbt, cookie)
     assert prefs['web_ui_username'] == username
     assert prefs['web_ui_session_timeout'] == 1234, 'a line after the user name was lost'
+
+
+@pytest.mark.parametrize('shell', SHELLS)
+@pytest.mark.parametrize('username', ['', 'ad\udcffmin'])
+def test_seed_refuses_an_empty_or_broken_username(seed, tmp_path, shell, username):
+    conf = tmp_path / 'qBittorrent' / 'qBittorrent.conf'
+    conf.parent.mkdir()
+    conf.write_text('[Preferences]\nWebUI\\Username=admin\n')
+    with tempfile.TemporaryDirectory() as bindir:
+        prefix, path = shell_command(shell, bindir)
+        env = {'PATH': path, 'QBT_CONFIG_DIR': str(tmp_path), 'QBT_PASSWORD_PBKDF2': 'c2FsdA==:a2V5',
+               'QBT_USERNAME': username.encode('utf-8', 'surrogateescape')}
+        done = subprocess.run(prefix + ['-c', seed], env=env, capture_output=True, text=True)
+    assert done.returncode != 0 and 'QBT_USERNAME is empty or not UTF-8' in done.stderr
+    assert conf.read_text() == '[Preferences]\nWebUI\\Username=admin\n', 'a refused user name changed the file'
