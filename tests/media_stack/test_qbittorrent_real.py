@@ -247,3 +247,40 @@ def test_seed_refuses_an_empty_or_broken_username(seed, tmp_path, shell, usernam
         done = subprocess.run(prefix + ['-c', seed], env=env, capture_output=True, text=True)
     assert done.returncode != 0 and 'QBT_USERNAME is empty or not UTF-8' in done.stderr
     assert conf.read_text() == '[Preferences]\nWebUI\\Username=admin\n', 'a refused user name changed the file'
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 16, item 10: seeding before the first start must not cost the LinuxServer image its default configuration
+# (its init copies /defaults/qBittorrent.conf only when the file is missing)
+
+IMAGE_DEFAULTS = {'[LegalNotice]', 'Accepted=true', 'Connection\\UPnP=false', 'Connection\\PortRangeMin=6881',
+                  'WebUI\\Address=*', 'WebUI\\ServerDomains=*'}
+
+
+@pytest.mark.parametrize('shell', SHELLS)
+def test_first_seed_keeps_the_image_defaults(real, seed, shell):
+    qbt = real()
+    password, salt = generated_credentials()
+    run_seed(seed, qbt.config_dir, 'admin', _password_hash(password, salt), shell)
+    seeded = qbt.conf.read_text()
+    assert IMAGE_DEFAULTS <= set(seeded.splitlines()), 'the image defaults are missing:\n' + seeded
+    qbt.start()
+    prefs = preferences(qbt, qbt.session('admin', password))
+    assert prefs['listen_port'] == 6881 and prefs['web_ui_address'] == '*'
+    assert 'Accepted=true' in qbt.conf.read_text().split('[LegalNotice]')[1].split('[')[0]
+
+
+@pytest.mark.parametrize('shell', SHELLS)
+def test_first_seed_starts_from_the_image_defaults_file(real, seed, tmp_path, shell):
+    """In the image, /defaults/qBittorrent.conf is there: the seed starts from it, as the image's init would."""
+    qbt = real()
+    defaults = tmp_path / 'defaults' / 'qBittorrent.conf'
+    defaults.parent.mkdir()
+    defaults.write_text('[LegalNotice]\nAccepted=true\n\n[Preferences]\nConnection\\PortRangeMin=6999\n'
+                        'WebUI\\Address=*\n')
+    password, salt = generated_credentials()
+    run_seed(seed, qbt.config_dir, 'admin', _password_hash(password, salt), shell, defaults=defaults)
+    seeded = qbt.conf.read_text()
+    assert 'Connection\\PortRangeMin=6999' in seeded and 'Connection\\PortRangeMin=6881' not in seeded, seeded
+    qbt.start()
+    assert preferences(qbt, qbt.session('admin', password))['listen_port'] == 6999
