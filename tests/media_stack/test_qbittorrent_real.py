@@ -284,3 +284,34 @@ def test_first_seed_starts_from_the_image_defaults_file(real, seed, tmp_path, sh
     assert 'Connection\\PortRangeMin=6999' in seeded and 'Connection\\PortRangeMin=6881' not in seeded, seeded
     qbt.start()
     assert preferences(qbt, qbt.session('admin', password))['listen_port'] == 6999
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 16, item 11: preferences are compared by their type (paths without the trailing slash, booleans and numbers
+# as given by Ansible), so the same settings written differently make no write
+
+
+def test_module_compares_preferences_by_type(started, monkeypatch, tmp_path):
+    qbt, password = started
+    save = str(tmp_path / 'data' / 'torrents')
+    typed = {'save_path': save, 'auto_tmm_enabled': True, 'max_active_downloads': 7, 'temp_path_enabled': False}
+    spelled = {'save_path': save + '/', 'auto_tmm_enabled': 'yes', 'max_active_downloads': '7',
+               'temp_path_enabled': 'false'}
+    first = run_module('qbittorrent_preferences', module_args(qbt, password, preferences=spelled))
+    assert first['changed'] is True
+    prefs = preferences(qbt, qbt.session('admin', password))
+    assert (prefs['save_path'].rstrip('/'), prefs['auto_tmm_enabled'], prefs['max_active_downloads'],
+            prefs['temp_path_enabled']) == (save, True, 7, False), 'qBittorrent got other values than meant'
+    with counted_writes(monkeypatch) as writes:
+        for desired in (spelled, typed, dict(typed, save_path=save + '//')):
+            again = run_module('qbittorrent_preferences', module_args(qbt, password, preferences=desired))
+            assert (again['changed'], again['changed_preferences'], writes) == (False, [], []), desired
+
+
+def test_module_refuses_a_value_of_the_wrong_type(started, monkeypatch):
+    qbt, password = started
+    with counted_writes(monkeypatch) as writes:
+        result = run_module('qbittorrent_preferences', module_args(qbt, password,
+                                                                   preferences={'max_active_downloads': 'many'}))
+    assert result.get('failed') and 'max_active_downloads' in result['msg'] and 'integer' in result['msg'], result
+    assert writes == []
