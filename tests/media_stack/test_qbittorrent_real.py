@@ -315,3 +315,89 @@ def test_module_refuses_a_value_of_the_wrong_type(started, monkeypatch):
                                                                    preferences={'max_active_downloads': 'many'}))
     assert result.get('failed') and 'max_active_downloads' in result['msg'] and 'integer' in result['msg'], result
     assert writes == []
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 16, item 12: a new qBittorrent password reaches every consumer in the same run (Sonarr and Radarr keep
+# it in their download client; with the old one, qBittorrent bans their address after five failed logins)
+
+
+@pytest.fixture
+def stack(real, tmp_path):
+    """In the private namespace: the Kubernetes emulator, fake Sonarr/Radarr/Prowlarr/Jellyfin and a real
+    qBittorrent."""
+    from .conftest import kube_emulator
+    from .fake_apps import FakeServarr
+    from .fake_jellyfin import FakeJellyfin
+    (tmp_path / 'kube').mkdir()
+    with kube_emulator(tmp_path / 'kube') as (url, kubeconfig):
+        apps = {'sonarr': FakeServarr('sonarr').start(), 'radarr': FakeServarr('radarr').start(),
+                'prowlarr': FakeServarr('prowlarr').start(), 'jellyfin': FakeJellyfin().start()}
+        try:
+            yield url, kubeconfig, apps, real()
+        finally:
+            for app in apps.values():
+                app.stop()
+    for name, app in apps.items():
+        assert app.violations == [], '{0}: {1}'.format(name, app.violations)
+
+
+def _secret(url):
+    import urllib.request
+    with urllib.request.urlopen(url + '/api/v1/namespaces/media/secrets/media-stack-credentials', timeout=10) as r:
+        return {k: base64.b64decode(v).decode() for k, v in json.loads(r.read())['data'].items()}
+
+
+def _arr_password(app):
+    return {f['name']: f['value'] for f in app.downloadclients[0]['fields']}['password']
+
+
+def _put_secret(url, data):
+    """The credentials Secret as an earlier run left it (so that its salt is known before the first start)."""
+    import urllib.request
+    body = json.dumps({'apiVersion': 'v1', 'kind': 'Secret', 'type': 'Opaque',
+                       'metadata': {'name': 'media-stack-credentials', 'namespace': 'media'},
+                       'data': {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}}).encode()
+    request = urllib.request.Request(url + '/api/v1/namespaces/media/secrets', data=body, method='POST',
+                                     headers={'Content-Type': 'application/json'})
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def test_password_rotation_updates_sonarr_and_radarr(stack, seed, tmp_path):
+    from .test_apply_and_wire import play
+    url, kubeconfig, apps, qbt = stack
+    (first, salt), second = generated_credentials(), generated_credentials()[0]
+    extra = {'k8s_kubeconfig': str(kubeconfig), 'media_stack_api_access': 'url',
+             'media_stack_api_urls': dict({name: app.url for name, app in apps.items()}, qbittorrent=qbt.url),
+             'media_stack_api_keys': {name: apps[name].api_key for name in ('sonarr', 'radarr', 'prowlarr')},
+             'media_stack_api_wait_timeout': 30}
+    _put_secret(url, {'qbittorrent-password': first, 'qbittorrent-password-salt': salt})
+
+    def rollout(password):
+        """What the Deployment does once the role changed the Secret: the init container seeds, qBittorrent
+        restarts (done before the play, which waits for the rollout, reaches the wiring)."""
+        qbt.stop()
+        run_seed(seed, qbt.config_dir, 'admin', _password_hash(password, salt))
+        qbt.start()
+
+    rollout(first)
+    changed, _ = play(tmp_path, 'qbt-rotate-1', dict(extra, media_stack_qbittorrent_password=first))
+    assert changed > 0 and [_arr_password(apps[a]) for a in ('sonarr', 'radarr')] == [first, first]
+
+    rollout(second)
+    changed, output = play(tmp_path, 'qbt-rotate-2', dict(extra, media_stack_qbittorrent_password=second))
+    assert _secret(url)['qbittorrent-password-pbkdf2'] == _password_hash(second, salt)
+    assert second not in output and first not in output
+    writes = {name: len(app.writes) for name, app in apps.items()}
+    changed, output = play(tmp_path, 'qbt-rotate-3', dict(extra, media_stack_qbittorrent_password=second))
+    assert changed == 0, output[-3000:]
+    assert {name: len(app.writes) for name, app in apps.items()} == writes, 'the rerun made write calls'
+
+    # Sonarr and Radarr log in with what they keep, repeatedly (more than the five failures that would ban them)
+    for _ in range(3):
+        for name in ('sonarr', 'radarr'):
+            status, body, _cookie = qbt.login('admin', _arr_password(apps[name]))
+            assert (status, body) == (200, 'Ok.'), '{0} logs in to qBittorrent with a stale password: HTTP {1} ' \
+                '{2!r}'.format(name, status, body)
+    assert qbt.login('admin', second)[1] == 'Ok.', 'this address is banned'
