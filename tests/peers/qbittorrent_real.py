@@ -38,6 +38,8 @@ def missing_reason():
     """Why the real qBittorrent cannot run here, or None."""
     if not shutil.which(BINARY):
         return '{0} is not installed (scripts/host-setup.sh installs it from Debian)'.format(BINARY)
+    if os.geteuid() != 0:
+        return 'a private network namespace for qbittorrent-nox needs root (CAP_SYS_ADMIN); CI runs as root'
     if not shutil.which('ip'):
         return 'ip (iproute2) is not installed, so loopback cannot be brought up in the private namespace'
     return None
