@@ -37,6 +37,17 @@ options:
     description: The delivery mode, C(apply) or C(export).
     type: str
     default: apply
+  longhorn_nodes:
+    description: The longhorn role's C(longhorn_nodes); default the host variable, else the role's default.
+    type: list
+    elements: str
+  longhorn_storage_nodes:
+    description: The longhorn role's C(longhorn_storage_nodes); default the host variable, else the storage group.
+    type: list
+    elements: str
+  longhorn_label_nodes:
+    description: The longhorn role's C(longhorn_label_nodes); default the host variable, else true.
+    type: bool
 author: homelab.mediacluster contributors
 '''
 
@@ -99,7 +110,8 @@ def _lxc(hostvars, host):
     return str(_get(hostvars, host, 'node_flavour', _get(hostvars, host, 'k3s_common_flavour', ''))) == 'lxc'
 
 
-def k3s_node_model(hostvars, groups, mode='apply'):
+def k3s_node_model(hostvars, groups, mode='apply', *, longhorn_nodes=None, longhorn_storage_nodes=None,
+                   longhorn_label_nodes=None):
     if mode not in ('apply', 'export'):
         raise AnsibleFilterError('k3s_node_model: mode must be apply or export, not {0!r}'.format(mode))
     groups = groups or {}
@@ -119,9 +131,15 @@ def k3s_node_model(hostvars, groups, mode='apply'):
     gpu = set(groups.get(setting('k3s_common_gpu_group'), []) or [])
     # the longhorn role's defaults (longhorn_nodes: every k3s node but LXC ones; plus the storage nodes)
     default_longhorn = [h for h in groups.get('k3s_cluster', k3s_hosts) or [] if not _lxc(hostvars, h)]
-    longhorn_nodes = set(_get(hostvars, any_host, 'longhorn_nodes', default_longhorn) if any_host else [])
-    longhorn_storage = set(_get(hostvars, any_host, 'longhorn_storage_nodes', sorted(storage)) if any_host else [])
-    label_via_api = bool(_get(hostvars, any_host, 'longhorn_label_nodes', True)) if any_host else True
+    if longhorn_nodes is None:
+        longhorn_nodes = _get(hostvars, any_host, 'longhorn_nodes', default_longhorn) if any_host else []
+    if longhorn_storage_nodes is None:
+        longhorn_storage_nodes = _get(hostvars, any_host, 'longhorn_storage_nodes', sorted(storage)) if any_host else []
+    if longhorn_label_nodes is None:
+        longhorn_label_nodes = _get(hostvars, any_host, 'longhorn_label_nodes', True) if any_host else True
+    longhorn_nodes = set(longhorn_nodes)
+    longhorn_storage = set(longhorn_storage_nodes)
+    label_via_api = bool(longhorn_label_nodes)
 
     model = []
     for host in k3s_hosts:

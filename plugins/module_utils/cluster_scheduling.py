@@ -268,6 +268,12 @@ def provided_resources(obj):
     return tuple(sorted(found))
 
 
+def taint_text(taint):
+    value = taint.get('value')
+    shown = '=' + str(value) if value not in (None, '') else ''
+    return '{0}{1}:{2}'.format(taint.get('key'), shown, taint.get('effect'))
+
+
 def _filter_nodes(pod_spec, nodes):
     """(nodes passing every label/taint filter, {node name: why not} for the others)."""
     fits, why = [], {}
@@ -282,8 +288,7 @@ def _filter_nodes(pod_spec, nodes):
             reasons.append('required node affinity not met')
         taints = untolerated_taints(pod_spec, node)
         if taints:
-            reasons.append('taint ' + ', '.join('{0}={1}:{2}'.format(t.get('key'), t.get('value', ''), t.get('effect'))
-                                               for t in taints) + ' not tolerated')
+            reasons.append('taint ' + ', '.join(taint_text(t) for t in taints) + ' not tolerated')
         if reasons:
             why[node.get('name')] = '; '.join(reasons)
         else:
