@@ -5,6 +5,7 @@ and the media stack's declared flows."""
 
 import json
 import pathlib
+import re
 
 import yaml
 
@@ -78,3 +79,8 @@ def declared(tmp_path, inventory, mode, name, **more):
     code, output = run_playbook(name, inventory, playbook, extra_vars(tmp_path, mode=mode, **more))
     assert code == 0, output[-3000:]
     return json.loads(out.read_text())
+
+
+def refusals(output):
+    """The delivery layer's refusal messages in a playbook's output."""
+    return re.findall(r'"msg": "([^"]*nothing was applied or written[^"]*)"', output)
