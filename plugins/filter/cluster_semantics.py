@@ -79,6 +79,7 @@ K3S_COMMON_DEFAULTS = {
     'k3s_common_gpu_labels': {'gpu': 'true'},
     'k3s_common_gpu_taint': 'gpu=true:NoSchedule',
     'k3s_common_storage_labels': {'node.longhorn.io/create-default-disk': 'true'},
+    'k3s_common_longhorn_labels': {'mediacluster.homelab/longhorn': 'true'},
 }
 # The longhorn role's API labels (roles/longhorn/vars/main.yml), apply mode only.
 LONGHORN_COMPONENT_LABEL = 'mediacluster.homelab/longhorn'
@@ -131,6 +132,9 @@ def k3s_node_model(hostvars, groups, mode='apply', *, longhorn_nodes=None, longh
     gpu = set(groups.get(setting('k3s_common_gpu_group'), []) or [])
     # the longhorn role's defaults (longhorn_nodes: every k3s node but LXC ones; plus the storage nodes)
     default_longhorn = [h for h in groups.get('k3s_cluster', k3s_hosts) or [] if not _lxc(hostvars, h)]
+    # k3s_common_longhorn_nodes: the Longhorn component label at registration (same default as longhorn_nodes)
+    registered_longhorn = set(_get(hostvars, any_host, 'k3s_common_longhorn_nodes', default_longhorn)
+                              if any_host else [])
     if longhorn_nodes is None:
         longhorn_nodes = _get(hostvars, any_host, 'longhorn_nodes', default_longhorn) if any_host else []
     if longhorn_storage_nodes is None:
@@ -161,6 +165,8 @@ def k3s_node_model(hostvars, groups, mode='apply', *, longhorn_nodes=None, longh
             registered.update(setting('k3s_common_gpu_labels', host) or {})
         if host in storage:
             registered.update(setting('k3s_common_storage_labels', host) or {})
+        if host in storage or host in registered_longhorn:
+            registered.update(setting('k3s_common_longhorn_labels', host) or {})
         labels.update(dict((str(k), str(v)) for k, v in registered.items()))
         # node-taint in the k3s config (k3s_common, k3s_server's quorum-only taint)
         taint_texts = list(setting('k3s_common_node_taints', host) or [])
