@@ -27,7 +27,7 @@ def extra_vars(tmp_path, mode='export', **more):
               'k8s_delivery_kubernetes_version': '1.33', 'k8s_kubeconfig': str(tmp_path / 'no-such-kubeconfig'),
               'media_stack_api_keys': KEYS, 'media_stack_qbittorrent_password': 'export-Pa55word',
               'media_stack_jellyfin_admin_password': 'export-Jf-Pa55word', 'plex_config_share': SHARE,
-              'plex_config_mode': 'longhorn', 'mediacluster_preflight_probes': False}
+              'plex_config_mode': 'longhorn', 'plex_gpu_render_gid': 993, 'mediacluster_preflight_probes': False}
     values.update({'media_stack_{0}_enabled'.format(app): True for app in OPTIONAL_APPS})
     values.update(more)
     return values
@@ -84,3 +84,28 @@ def declared(tmp_path, inventory, mode, name, **more):
 def refusals(output):
     """The delivery layer's refusal messages in a playbook's output."""
     return re.findall(r'"msg": "([^"]*nothing was applied or written[^"]*)"', output)
+
+
+WRITE_ACTIONS = {'CREATE', 'UPDATE', 'DELETE'}
+# What the lab sets for its emulator (inventory/lab/group_vars): no pods run, no helm-controller.
+EMULATOR_VARS = {'k8s_delivery_wait': False, 'longhorn_wait_for_crds': False, 'media_stack_wire': False}
+
+
+def render_apply(tmp_path, inventory, name, playbooks=PLAYBOOKS, args=(), **more):
+    """Run playbooks in apply mode against kmock inside a network namespace. Returns (code, output, calls, writes):
+    every request the emulator received and those that would change a real cluster (dry runs excluded)."""
+    playbook = tmp_path / 'apply.yml'
+    playbook.write_text(yaml.safe_dump([{'import_playbook': str(ROOT / 'playbooks' / p)} for p in playbooks]))
+    kubeconfig = tmp_path / 'kubeconfig'
+    calls_path = tmp_path / 'calls.json'
+    variables = extra_vars(tmp_path, mode='apply', k8s_kubeconfig=str(kubeconfig), **dict(EMULATOR_VARS, **more))
+    variables.pop('k8s_delivery_kubernetes_version')
+    extra = tmp_path / (name + '-extra.json')
+    extra.write_text(json.dumps(variables))
+    code, output = run_logged(name, netns([
+        str(VENV_BIN / 'python'), '-m', 'tests.unit.semantics.netns_apply', str(kubeconfig), str(calls_path), '--',
+        str(VENV_BIN / 'ansible-playbook'), '-i', str(inventory), str(playbook), '-e', '@' + str(extra),
+        '--skip-tags', 'longhorn_nodes', *args]), timeout=1500)
+    calls = json.loads(calls_path.read_text()) if calls_path.exists() else []
+    writes = [c for c in calls if c[0] in WRITE_ACTIONS and not c[4]]
+    return code, output, calls, writes
