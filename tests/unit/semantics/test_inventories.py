@@ -194,3 +194,36 @@ def test_semantics_module_reports_errors_without_failing_when_asked(tmp_path):
                               PYTHONPATH=str(ROOT / '.collections'))
     result = json.loads(output[output.index('{'):])
     assert code == 0 and result['valid'] is False and len(result['errors']) == 1
+
+
+BUILT_IN = ('kubernetes.io/', 'beta.kubernetes.io/', 'node.kubernetes.io/', 'node-role.kubernetes.io/')
+
+
+def test_node_model_registration_labels_equal_what_k3s_common_writes(tmp_path):
+    """The labels the k3s_common role puts into each node's k3s config (node-label) for the example inventory are
+    exactly the node model's labels in export mode, k3s's own labels aside."""
+    out = tmp_path / 'labels.json'
+    playbook = tmp_path / 'labels.yml'
+    playbook.write_text(yaml.safe_dump([{
+        'name': 'k3s_common labels', 'hosts': 'k3s_cluster', 'gather_facts': False,
+        'vars': {'k3s_common_node_ip': '{{ ansible_host }}', 'k3s_common_node_cidr': '{{ ansible_host }}/24',
+                 'k3s_common_arch': 'x86_64'},
+        'tasks': [
+            {'name': 'Preflight', 'ansible.builtin.include_role': {'name': 'homelab.mediacluster.k3s_common',
+                                                                   'tasks_from': 'preflight.yml'}},
+            {'name': 'Write', 'run_once': True, 'ansible.builtin.copy': {
+                'dest': str(out), 'mode': '0600',
+                'content': "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, "
+                           "'_k3s_common_labels'))) | to_json }}"}},
+        ]}]))
+    code, output = run_logged('semantics-k3s-labels', render.netns([
+        str(VENV_BIN / 'ansible-playbook'), '-i', str(INVENTORIES['example']), str(playbook),
+        '-e', 'ansible_connection=local', '-e', 'ansible_python_interpreter=' + str(VENV_BIN / 'python')]))
+    assert code == 0, tail(output, 30)
+    written = json.loads(out.read_text())
+    model = render.declared(tmp_path, INVENTORIES['example'], 'export', 'semantics-k3s-labels-model')['nodes']
+    for node in model:
+        own = {k: v for k, v in node['labels'].items() if not k.startswith(BUILT_IN)}
+        assert own == written[node['host']], node['host']
+    assert written['k3s-w1']['mediacluster.homelab/longhorn'] == 'true'
+    assert 'mediacluster.homelab/longhorn' not in written['k3s-w3']
