@@ -15,12 +15,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_scheduling, network_policy
-
-try:
-    from ansible_collections.homelab.mediacluster.plugins.module_utils import pod_security
-except ImportError:  # pragma: no cover - only before the Pod Security rules are part of the collection
-    pod_security = None
+from ansible_collections.homelab.mediacluster.plugins.module_utils import (
+    cluster_scheduling,
+    network_policy,
+    pod_security,
+)
 
 
 def merged_namespace_labels(manifests, namespace_labels):
@@ -38,9 +37,6 @@ def merged_namespace_labels(manifests, namespace_labels):
 
 def _admission(namespace_labels):
     """admitted(obj) for the device-plugin rule: None when the pods of obj pass their namespace's enforce level."""
-    if pod_security is None:
-        return None
-
     def admitted(obj):
         namespace = (obj.get('metadata') or {}).get('namespace')
         level = pod_security.namespace_levels(namespace_labels.get(namespace) or {}).get('enforce')
@@ -68,12 +64,9 @@ def check(manifests, nodes, flows, namespace_labels=None, *, cluster_cidr=networ
     labels = merged_namespace_labels(everything, namespace_labels)
     errors, warnings = [], []
 
-    if pod_security is not None:
-        psa_errors, psa_warnings = pod_security.check_objects(manifests, labels)
-        errors.extend(psa_errors)
-        warnings.extend(psa_warnings)
-    else:
-        warnings.append('Pod Security admission not checked: module_utils/pod_security.py is not installed.')
+    psa_errors, psa_warnings = pod_security.check_objects(manifests, labels)
+    errors.extend(psa_errors)
+    warnings.extend(psa_warnings)
 
     placements = {}
     if nodes:

@@ -1,12 +1,6 @@
 """The facade module_utils/cluster_semantics.check(): the three rule sets together, namespace labels merged (rendered
 Namespaces win), context objects used but not reported, and Pod Security admission deciding whether a device plugin
-counts. The Pod Security rules live in module_utils/pod_security.py (branch psa); tests that need them skip until it
-is part of the collection, the others use a stand-in given by a fixture."""
-
-import importlib
-import types
-
-import pytest
+counts, with the real Pod Security rules (module_utils/pod_security.py)."""
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics
 
@@ -30,26 +24,6 @@ def namespace(name, level):
             'metadata': {'name': name, 'labels': {'pod-security.kubernetes.io/enforce': level}}}
 
 
-@pytest.fixture
-def stand_in_pod_security(monkeypatch):
-    """A stand-in with the agreed interface: hostPath refused above privileged; nothing else."""
-    def namespace_levels(labels):
-        return {k: labels.get('pod-security.kubernetes.io/' + k, 'privileged') for k in ('enforce', 'warn', 'audit')}
-
-    def check_pod_spec(spec, level, metadata=None):
-        if level == 'privileged':
-            return []
-        return ['hostPath volumes: volume "{0}"'.format(v['name']) for v in spec.get('volumes', []) if 'hostPath' in v]
-
-    def check_objects(manifests, labels):
-        return [], []
-
-    module = types.SimpleNamespace(namespace_levels=namespace_levels, check_pod_spec=check_pod_spec,
-                                   check_objects=check_objects)
-    monkeypatch.setattr(cluster_semantics, 'pod_security', module)
-    return module
-
-
 def test_merged_namespace_labels_rendered_win_and_carry_the_name_label():
     labels = cluster_semantics.merged_namespace_labels([namespace('gpu', 'privileged')],
                                                        {'gpu': {'x': 'y'}, 'kube-system': {}})
@@ -57,25 +31,25 @@ def test_merged_namespace_labels_rendered_win_and_carry_the_name_label():
     assert labels['kube-system'] == {'kubernetes.io/metadata.name': 'kube-system'}
 
 
-def test_device_plugin_in_a_privileged_namespace_gives_plex_its_gpu(stand_in_pod_security):
+def test_device_plugin_in_a_privileged_namespace_gives_plex_its_gpu():
     result = cluster_semantics.check([PLEX], NODES, [], context_manifests=[namespace('gpu', 'privileged'), PLUGIN])
     assert result['errors'] == []
 
 
-def test_device_plugin_refused_by_pod_security_leaves_plex_without_a_node(stand_in_pod_security):
+def test_device_plugin_refused_by_pod_security_leaves_plex_without_a_node():
     result = cluster_semantics.check([PLEX], NODES, [], context_manifests=[namespace('gpu', 'baseline'), PLUGIN])
     assert len(result['errors']) == 1
     assert 'StatefulSet media/plex' in result['errors'][0] and 'hostPath volumes' in result['errors'][0]
 
 
-def test_context_objects_are_not_reported(stand_in_pod_security):
+def test_context_objects_are_not_reported():
     stranded = dict(PLUGIN, spec={'template': {'spec': dict(PLUGIN['spec']['template']['spec'],
                                                             nodeSelector={'none': 'x'})}})
     assert cluster_semantics.check([], NODES, [], context_manifests=[stranded])['errors'] == []
     assert len(cluster_semantics.check([stranded], NODES, [])['errors']) == 1
 
 
-def test_no_nodes_skips_scheduling_but_not_flows(stand_in_pod_security):
+def test_no_nodes_skips_scheduling_but_not_flows():
     policy = {'kind': 'NetworkPolicy', 'metadata': {'name': 'deny', 'namespace': 'media'},
               'spec': {'podSelector': {}, 'policyTypes': ['Ingress']}}
     flow = {'name': 'f', 'source': {'kind': 'external', 'cidr': '192.0.2.0/24'},
@@ -84,12 +58,7 @@ def test_no_nodes_skips_scheduling_but_not_flows(stand_in_pod_security):
     assert len(result['errors']) == 1 and "flow 'f': denied" in result['errors'][0]
 
 
-def test_with_the_real_pod_security_rules():
-    try:
-        importlib.import_module('ansible_collections.homelab.mediacluster.plugins.module_utils.pod_security')
-    except ImportError:
-        pytest.skip('module_utils/pod_security.py (branch psa) is not merged yet')
-    importlib.reload(cluster_semantics)
+def test_pod_security_messages_name_the_namespace_level():
     refused = cluster_semantics.check([PLEX], NODES, [], context_manifests=[namespace('gpu', 'baseline'), PLUGIN])
     assert any('StatefulSet media/plex' in e for e in refused['errors'])
     assert any('Pod Security' in e for e in refused['errors'])
