@@ -32,6 +32,9 @@ def _create_node(cluster, name, labels, taints=()):
         assert response.status in (200, 201)
 
 
+LONGHORN = 'mediacluster.homelab/longhorn'  # k3s_common_longhorn_labels: every non-LXC node runs Longhorn's parts
+
+
 def _playbook(directory, cluster):
     """An inventory like the example's (servers, agents, a storage node, a GPU node added later); every host is
     this machine over a local connection, and only the emulator on loopback is ever called."""
@@ -60,8 +63,10 @@ def _node(cluster, name):
 
 
 def test_label_step_reconciles_labels_and_taints_of_registered_nodes(kube, tmp_path):  # noqa: F811
-    _create_node(kube, 'cp1', {'kubernetes.io/hostname': 'cp1'})
-    _create_node(kube, 'w1', {'kubernetes.io/hostname': 'w1', 'node.longhorn.io/create-default-disk': 'true'})
+    # cp1 and w1 already carry what the collection gives them (the Longhorn component label since registration)
+    _create_node(kube, 'cp1', {'kubernetes.io/hostname': 'cp1', LONGHORN: 'true'})
+    _create_node(kube, 'w1', {'kubernetes.io/hostname': 'w1', 'node.longhorn.io/create-default-disk': 'true',
+                              LONGHORN: 'true'})
     # w3 registered before it was put in gpu_nodes: no gpu label, no gpu taint, a stale value of an owned label,
     # and a label and a taint somebody else set
     _create_node(kube, 'w3', {'kubernetes.io/hostname': 'w3', 'zone': 'a', 'team': 'media'}, [FOREIGN_TAINT])
@@ -77,13 +82,15 @@ def test_label_step_reconciles_labels_and_taints_of_registered_nodes(kube, tmp_p
     code, out = run_playbook('k3s-node-labels-apply', playbook, '--tags', 'k3s_node_labels')
     assert code == 0, out[-3000:]
     w3 = _node(kube, 'w3')
-    assert w3['metadata']['labels'] == {'kubernetes.io/hostname': 'w3', 'zone': 'b', 'team': 'media', 'gpu': 'true'}
+    assert w3['metadata']['labels'] == {'kubernetes.io/hostname': 'w3', 'zone': 'b', 'team': 'media', 'gpu': 'true',
+                                        LONGHORN: 'true'}
     assert sorted(w3['spec']['taints'], key=lambda t: t['key']) == [
         FOREIGN_TAINT, {'key': 'gpu', 'value': 'true', 'effect': 'NoSchedule'}], w3['spec']
     # the other nodes already had what the collection gives them: not written
     assert {w[3] for w in kube.writes(mark)} == {'w3'}, kube.writes(mark)
     assert _node(kube, 'w1')['metadata']['labels'] == {'kubernetes.io/hostname': 'w1',
-                                                       'node.longhorn.io/create-default-disk': 'true'}
+                                                       'node.longhorn.io/create-default-disk': 'true',
+                                                       LONGHORN: 'true'}
     assert 'taints' not in _node(kube, 'cp1').get('spec', {})
 
     mark = len(kube.calls)
