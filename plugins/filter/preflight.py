@@ -58,6 +58,8 @@ from ansible_collections.homelab.mediacluster.plugins.filter.k3s import k3s_clus
 from ansible_collections.homelab.mediacluster.plugins.module_utils import preflight_rules as rules
 
 ROLES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), 'roles')
+# roles other roles include with their own arguments (the inventory gives only the shared settings)
+CALLED_ROLES = ('k8s_delivery',)
 REQUIRED_GROUPS = ('controller', 'k3s_servers')
 SPEC_KEYS = ('type', 'elements', 'choices', 'required', 'default', 'options', 'no_log', 'aliases')
 
@@ -154,8 +156,12 @@ def _check_k3s(groups, hostvars, vip, network):
             labels.update(var(host, 'k3s_common_gpu_labels') or {})
             if var(host, 'k3s_common_gpu_taint'):
                 taints.append(var(host, 'k3s_common_gpu_taint'))
+        literal = rules.parse_ip(ip) is not None
+        # a DNS name's subnet is known only from the node's facts: the role's own preflight checks the VIP there
+        cidr = var(host, 'k3s_common_node_cidr') or ('{0}/{1}'.format(ip, prefix) if prefix and literal else
+                                                     ('{0}/32'.format(vip) if rules.parse_ip(vip) else ''))
         return {'name': host, 'node_name': var(host, 'k3s_common_node_name') or host.split('.')[0], 'ip': ip,
-                'cidr': var(host, 'k3s_common_node_cidr') or ('{0}/{1}'.format(ip, prefix) if prefix else ''),
+                'cidr': cidr,
                 'arch': var(host, 'k3s_common_arch') or None, 'gpu': gpu, 'labels': labels, 'taints': taints}
 
     servers = groups.get('k3s_servers', [])
@@ -176,6 +182,8 @@ def _check_specs(roles, hostvars, where=None):
             given = {k: v for k, v in hostvars.get(host, {}).items() if k in spec}
             result = validator.validate(given)
             for err in result.error_messages:
+                if role in CALLED_ROLES and err.startswith('missing required arguments'):
+                    continue
                 named = re.search(r"(?:argument '|value of )([a-z0-9_]+)", err)
                 place = (where or {}).get(named.group(1)) if named else None
                 msg = '{0}role {1} on {2}: {3}'.format(place + ': ' if place else '', role, host, err)

@@ -68,8 +68,9 @@ class Report(object):
 
 
 def close_to(name, candidates):
-    found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.75)
-    return found[0] if found else None
+    found = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.75)
+    swapped = [c for c in found if sorted(c) == sorted(name)]  # two letters swapped beats one letter changed
+    return (swapped or found or [None])[0]
 
 
 def is_template(value):
@@ -389,9 +390,6 @@ def rules_plex(v, ctx, report, host=''):
         if name in v and not QUANTITY.match(str(v[name])):
             report.add(_where(v, name), '{0}={1} is not a Kubernetes quantity'.format(name, v[name]),
                        'use e.g. 10Gi')
-    if v.get('plex_route', 'ingress') not in ('ingress', 'httproute'):
-        report.add(_where(v, 'plex_route'), 'plex_route={0} is not ingress or httproute'.format(v.get('plex_route')),
-                   'set plex_route: ingress')
     job = v.get('plex_backup_recurring_job') or {}
     if job:
         if not cron_ok(job.get('cron')) or not (isinstance(job.get('retain'), int) and job.get('retain') >= 1):
