@@ -19,3 +19,15 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 # The distribution's ganesha service is not used: the lab runs ganesha inside a node container.
 systemctl disable --now nfs-ganesha >/dev/null 2>&1 || true
+# exportfs as a test peer (tests/unit/nas/test_nfs_exports_exportfs.py): nfs-kernel-server conflicts with
+# nfs-ganesha and its service cannot start here, so the binary is extracted from Debian's package, not installed.
+peer=/usr/local/lib/mediacluster-test-peers/nfs-kernel-server
+if [ ! -x "$peer/usr/sbin/exportfs" ] && [ "$(id -u)" = 0 ]; then
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && apt-get download nfs-kernel-server >/dev/null 2>&1); then
+    mkdir -p "$peer" && dpkg -x "$tmp"/nfs-kernel-server_*.deb "$peer" && echo "host-setup: extracted exportfs to $peer"
+  else
+    echo "host-setup: could not download nfs-kernel-server; the exportfs tests will skip" >&2
+  fi
+  rm -rf "$tmp"
+fi

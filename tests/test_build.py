@@ -11,7 +11,7 @@ from .conftest import ROOT, VENV_BIN, run_logged, tail
 pytestmark = pytest.mark.build
 
 FORBIDDEN = ('tests/', '.venv/', '.lab/', '.cache/', '.collections/', 'molecule/', '.git/', 'scripts/', '.ci/',
-             '__pycache__', '.pytest_cache', 'bench/')
+             '__pycache__', '.pytest_cache', '.hypothesis/', 'bench/')
 MODULES = sorted(p.stem for p in (ROOT / 'plugins' / 'modules').glob('*.py') if p.stem != '__init__')
 ROLES = sorted(p.parent.parent.name for p in (ROOT / 'roles').glob('*/meta/argument_specs.yml'))
 

@@ -16,11 +16,17 @@ description:
   - >-
     Writes one export (a path and its clients, each with its own options) into an exports(5) file, marked by a
     comment C(# homelab.mediacluster nfs_export: NAME) on the line before it. Only that marked entry is ever
-    changed; every other line of the file (comments, continuation lines, other exports) is kept byte for byte.
+    changed; every other line of the file (comments, continuation lines, other exports) is kept byte for byte -
+    line endings (CRLF or LF), a missing final newline and bytes that are not UTF-8 included. Adding an export and
+    removing it again gives back the original file exactly.
   - >-
     Validates the path, the client syntax and every option before anything is written: unknown options,
     conflicting pairs (C(root_squash)/C(no_root_squash), C(all_squash)/C(no_root_squash), C(rw)/C(ro), ...),
     C(fsid) values already used by another export, and a path already exported by a line the module does not own.
+    Option values are checked against their grammar (C(mp)/C(mountpoint) an absolute path, C(refer)/C(replicas)
+    C(path@host[+host][:...]), C(xprtsec) C(none)/C(tls)/C(mtls), C(fsid) a number, C(root) or a UUID); hosts and
+    values with white space, control characters, quotes, C(#), commas or parentheses are refused.
+  - Parse errors in O(dest) or in a file read for conflicts name the file and the line.
   - Reads, compares, then acts. When the file already holds the wanted entry the module returns C(changed=false)
     and writes nothing. When it changes the file it runs C(exportfs -ra); if exportfs rejects the new file, the
     previous file is restored and the task fails with exportfs' message.
@@ -35,7 +41,9 @@ options:
     required: true
   path:
     description:
-      - Absolute directory to export. Paths with spaces are written in double quotes.
+      - Absolute directory to export. Paths with spaces are written in double quotes; a double quote, a backslash,
+        C(#) and tabs are written as the octal escapes exportfs reads (C(\042), C(\134), C(\043), C(\011)).
+        Control characters are refused.
       - Required with O(state=present).
     type: str
   clients:
@@ -192,6 +200,11 @@ def argument_spec():
     )
 
 
+def _for_diff(data):
+    """File bytes as diff text: CR kept visible as \\r before the LF it precedes, non-UTF-8 bytes as \\xNN."""
+    return nfs_exports.printable(nfs_exports.decode(data)).replace('\r\n', '\\r\n')
+
+
 class NfsExport(object):
     """Read the file, compute the wanted text, write and reload only when it differs."""
 
@@ -216,13 +229,11 @@ class NfsExport(object):
         return path, clients
 
     def read(self, filename):
-        if not os.path.exists(filename):
-            return None
+        """The file's exact bytes (None when missing): line endings and bytes that are not UTF-8 stay as they are."""
         try:
-            with open(filename, 'r') as handle:
-                return handle.read()
-        except (IOError, OSError) as exc:
-            raise ExportsError('export {0}: cannot read {1}: {2}'.format(self.name, filename, to_native(exc))) from exc
+            return nfs_exports.read_file(filename)
+        except ExportsError as exc:
+            raise ExportsError('export {0}: {1}'.format(self.name, exc)) from None
 
     def write(self, text):
         directory = os.path.dirname(self.dest)
@@ -230,7 +241,7 @@ class NfsExport(object):
             raise ExportsError('export {0}: directory {1} does not exist; install nfs-kernel-server (it creates '
                                '{1}) or choose another dest'.format(self.name, directory))
         fd, tmp = tempfile.mkstemp(dir=directory, prefix='.nfs_export.')
-        with os.fdopen(fd, 'w') as handle:
+        with os.fdopen(fd, 'wb') as handle:
             handle.write(text)
         os.chmod(tmp, 0o644)
         self.module.atomic_move(tmp, self.dest)
@@ -248,25 +259,24 @@ class NfsExport(object):
     def run(self):
         path, clients = self.desired()
         before = self.read(self.dest)
-        current = before or ''
+        current = before or b''
         state = self.params['state']
         if state == 'present':
             files = nfs_exports.exports_files(MAIN_EXPORTS, self.params['exports_dir'])
             files[self.dest] = current
             nfs_exports.check_foreign_conflicts(self.name, path, clients, files)
             try:
-                after = nfs_exports.apply(current, self.name, path, clients, 'present')
+                after = nfs_exports.apply(current, self.name, path, clients, 'present', where=self.dest)
             except ExportsError as exc:
-                raise ExportsError('export {0}: cannot parse {1}: {2}; fix the file by hand'.format(
-                    self.name, self.dest, exc)) from None
-            line = nfs_exports.render_entry(path, clients).rstrip('\n')
+                raise ExportsError('export {0}: cannot parse {1}'.format(self.name, exc)) from None
+            line = nfs_exports.render_entry(path, clients, '')
         else:
             try:
-                after = nfs_exports.apply(current, self.name, None, None, 'absent')
+                after = nfs_exports.apply(current, self.name, None, None, 'absent', where=self.dest)
             except ExportsError as exc:
-                raise ExportsError('export {0}: cannot parse {1}: {2}; fix the file by hand'.format(
-                    self.name, self.dest, exc)) from None
+                raise ExportsError('export {0}: cannot parse {1}'.format(self.name, exc)) from None
             line = ''
+        self.warn_stop(after)
         remove_file = (state == 'absent' and before is not None and not after.strip()
                        and self.dest != MAIN_EXPORTS)
         changed = after != current or remove_file
@@ -277,7 +287,8 @@ class NfsExport(object):
             export=dict(path=path, clients=[dict(host=h, options=o) for h, o in clients]),
         )
         if self.module._diff:
-            result['diff'] = dict(before=current, after='' if remove_file else after,
+            # the diff shows every byte change: a CR or a byte that is not UTF-8 appears as an escape
+            result['diff'] = dict(before=_for_diff(current), after='' if remove_file else _for_diff(after),
                                   before_header=self.dest, after_header=self.dest)
         if not changed or self.module.check_mode:
             return result
@@ -294,6 +305,20 @@ class NfsExport(object):
                                        self.name, self.dest, rc, (err or out).strip()))
             result['reloaded'] = True
         return result
+
+    def warn_stop(self, data):
+        """exportfs silently stops reading a file at a line starting with CR, VT or FF (a blank CRLF line)."""
+        items = nfs_exports.parse(data, self.dest)
+        number, _index = nfs_exports.first_stop(items)
+        if number is None:
+            return
+        ignored = [nfs_exports.printable(item.path) for item in items
+                   if isinstance(item, nfs_exports.Entry) and item.ignored]
+        self.module.warn(
+            '{0} line {1}: exportfs stops reading the file at this line (it starts with a carriage return, vertical '
+            'tab or form feed - a blank line of a CRLF file is one), so the exports after it are ignored ({2}). '
+            'Export {3} was put before that line; remove that character from the line to have the others '
+            'served.'.format(self.dest, number, ', '.join(ignored) or 'none', self.name))
 
     def restore(self, before):
         if before is None:

@@ -17,7 +17,12 @@ description:
   - This module sets and unsets those attributes idempotently, editing only the attributes it is given. Every other
     attribute, their order and quoting, the XML declaration and the file's owner and mode are preserved.
   - Reads, compares, then writes only when a value differs (atomically, through a temporary file in the same
-    directory). Check and diff mode are supported; C(PlexOnlineToken) is masked in diffs and never returned.
+    directory). Check and diff mode are supported.
+  - C(PlexOnlineToken) and every preference whose name ends in C(Token) are secrets - masked in diffs and
+    results, and their values are no_log (never in the journal or in C(invocation.module_args) at C(-vvv)).
+  - Names are checked before anything is read or written - each must be an XML attribute name (no spaces,
+    quotes, C(=), C(:) or C(<>)) - and values must be characters XML can carry. An input error never changes the
+    file.
   - Plex rewrites Preferences.xml from memory while it runs, so edit the file only while Plex is stopped (the
     C(homelab.mediacluster.plex) role scales Plex to zero first and restarts it only when this module changed
     something).
@@ -94,7 +99,7 @@ machine_identifier:
   returned: always
   type: str
 preferences:
-  description: Every attribute after the edit, with C(PlexOnlineToken) masked.
+  description: Every attribute after the edit, with C(PlexOnlineToken) and every C(*Token) masked.
   returned: always
   type: dict
 """
@@ -106,26 +111,57 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.plex_prefs import (
-    SECRET_ATTRIBUTES,
     PlexPreferencesError,
     StartTag,
+    is_secret,
     new_document,
     plan,
     redact,
     render_for_diff,
     to_pref_value,
+    validate_name,
+    validate_value,
 )
+
+
+def secret_values(params):
+    """The values of token-like preferences (PlexOnlineToken, any name ending in Token), as given and as written."""
+    found = set()
+    for name, value in (params.get('preferences') or {}).items():
+        # a boolean is no secret, and "1"/"0" in no_log_values would mask every 1 and 0 in the output
+        if is_secret(name) and value not in (None, '') and not isinstance(value, bool):
+            found.update([to_pref_value(value), to_text(value)])
+    return found
+
+
+class PreferencesModule(AnsibleModule):
+    """AnsibleModule whose token-like preference values are no_log from the start.
+
+    preferences is a free-form dict, so no_log cannot be declared per value in the argument spec. AnsibleModule
+    writes the invocation to the journal while it is being built (_log_invocation), before main() could add to
+    no_log_values; the values are added here, just before that, so the journal line, every result and
+    invocation.module_args (shown at -vvv) all carry VALUE_SPECIFIED_IN_NO_LOG_PARAMETER instead."""
+
+    def _log_invocation(self):
+        self.no_log_values.update(secret_values(self.params))
+        super()._log_invocation()
 
 
 def read_text(path):
     try:
         with open(to_bytes(path), 'rb') as handle:
-            return to_text(handle.read(), errors='surrogate_or_strict')
-    except UnicodeError as err:
-        raise PlexPreferencesError('{0} is not UTF-8 text ({1}); restore it from a backup.'.format(path, err)) from err
+            data = handle.read()
     except OSError as err:
         raise PlexPreferencesError('Cannot read {0}: {1}; check the path and that the config volume is mounted.'.format(
             path, err.strerror)) from err
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b'\n') + 1
+        raise PlexPreferencesError(
+            '{0} line {1} is not UTF-8 text (byte 0x{2:02x}); Plex writes UTF-8, so the file was changed by something '
+            'else. Restore it from a backup or fix that line by hand; the file was not changed.'.format(
+                path, line, data[err.start])) from err
 
 
 def write_text(module, path, text):
@@ -146,6 +182,10 @@ def run(module):
     path = module.params['path']
     wanted = {name: to_pref_value(value) for name, value in module.params['preferences'].items()}
     absent = module.params['absent']
+    for name in list(wanted) + list(absent):  # input errors first, before the file is read
+        validate_name(name)
+    for name, value in wanted.items():
+        validate_value(name, value)
     exists = os.path.exists(path)
     if not exists:
         if not module.params['create']:
@@ -174,8 +214,8 @@ def run(module):
         result['diff'] = {
             'before_header': path if exists else '{0} (absent)'.format(path),
             'after_header': path,
-            'before': render_for_diff(before_values, SECRET_ATTRIBUTES),
-            'after': render_for_diff(after_values, SECRET_ATTRIBUTES),
+            'before': render_for_diff(before_values),
+            'after': render_for_diff(after_values),
         }
     if changes and not module.check_mode:
         write_text(module, path, new_text)
@@ -186,7 +226,7 @@ def run(module):
 
 
 def main():
-    module = AnsibleModule(
+    module = PreferencesModule(
         argument_spec=dict(
             path=dict(type='path', required=True),
             preferences=dict(type='dict', default={}),
@@ -196,6 +236,7 @@ def main():
         add_file_common_args=True,
         supports_check_mode=True,
     )
+    module.no_log_values.update(secret_values(module.params))  # also when the task itself is no_log
     try:
         result = run(module)
     except PlexPreferencesError as err:
