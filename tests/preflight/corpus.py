@@ -167,6 +167,9 @@ BROKEN = [
      'the key k3s-w2 is given twice', 'hosts.yml line'),
     ('duplicate-var-key', text(CLUSTER, 'k3s_common_version:', 'k3s_common_vip: 192.168.1.101\nk3s_common_version:'),
      'the key k3s_common_vip is given twice', 'group_vars/all/cluster.yml line'),
+    ('duplicate-var-key-2', text(CLUSTER, 'k3s_common_version:', 'mediacluster_preflight_probes: false\n'
+                                 'k3s_common_version:'), 'the key mediacluster_preflight_probes is given twice',
+     'group_vars/all/cluster.yml line'),
     ('yaml-syntax', text(APPS, 'longhorn_ui_expose: ingress', 'longhorn_ui_expose: [ingress'), 'not valid YAML',
      'group_vars/all/apps.yml'),
     ('vip-is-nas', gv(CLUSTER, k3s_common_vip='192.168.1.29'), 'k3s_common_vip=192.168.1.29 is the address of the NAS',
