@@ -15,10 +15,14 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import difflib
+import functools
+import hashlib
 import ipaddress
 import os
 import re
 import zoneinfo
+
+from ansible_collections.homelab.mediacluster.plugins.test.cron_expression import cron_expression
 
 KNOWN_GROUPS = ('all', 'ungrouped', 'controller', 'proxmox_hosts', 'k3s_cluster', 'k3s_servers', 'k3s_agents',
                 'storage_nodes', 'gpu_nodes', 'nas')
@@ -29,11 +33,11 @@ DNS_NAME = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-
 QUANTITY = re.compile(r'^[0-9]+(\.[0-9]+)?([KMGTPE]i?|k)?$')
 PINNED_IMAGE = re.compile(r'^[^:@]+(:[0-9A-Za-z][^:]*|@sha256:[0-9a-f]{64})$')
 CLAIM_TOKEN = re.compile(r'^claim-[A-Za-z0-9_-]{10,}$')
-CRON_FIELD = re.compile(r'^(\*|[0-9]+(-[0-9]+)?|[A-Za-z]{3}(-[A-Za-z]{3})?)(/[0-9]+)?'
-                        r'(,(\*|[0-9]+(-[0-9]+)?)(/[0-9]+)?)*$')
 K3S_VERSION = re.compile(r'^v1\.(2[89]|3[0-5])\.[0-9]+\+k3s[0-9]+$')
 ZONEINFO_DIRS = ('/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zoneinfo')
 # what a role's variables default to when the default is a template (computed here from the inventory instead)
+# roles/media_stack/vars/main.yml _media_stack_api_key_apps (a unit test keeps them in step)
+MEDIA_STACK_API_KEY_APPS = ('prowlarr', 'sonarr', 'radarr', 'sabnzbd', 'bazarr')
 LONGHORN_RETAINING_TASKS = ('snapshot', 'backup', 'snapshot-force-create', 'backup-force-create')
 LONGHORN_BACKUP_TASKS = ('backup', 'backup-force-create')
 
@@ -103,9 +107,22 @@ def timezone_exists(name):
         return False
 
 
+@functools.lru_cache(maxsize=16)
+def _sha256_cached(path, size, mtime):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sha256(path):
+    stat = os.stat(path)
+    return _sha256_cached(path, stat.st_size, stat.st_mtime)
+
+
 def cron_ok(expr):
-    fields = str(expr or '').split()
-    return len(fields) == 5 and all(CRON_FIELD.match(f) for f in fields)
+    return cron_expression(expr)
 
 
 def _as_list(value):
@@ -175,6 +192,13 @@ def rules_k3s_common(v, ctx, report, host=''):
             report.add(_where(v, 'k3s_common_airgap_images'),
                        'airgap file(s) missing on the controller: {0}'.format(', '.join(missing)),
                        'copy them there or fix k3s_common_airgap_binary / k3s_common_airgap_images')
+        elif binary and re.match(r'^[0-9a-fA-F]{64}$', digest) and os.path.isfile(binary):
+            actual = _sha256(binary)
+            if actual != digest.lower():
+                report.add(_where(v, 'k3s_common_airgap_binary_sha256'), 'the sha256 of {0} is {1}, not '
+                           'k3s_common_airgap_binary_sha256={2}'.format(binary, actual, digest),
+                           'the file is not the release you pinned: download it again and compare with '
+                           'sha256sum-<arch>.txt')
     for name in ('k3s_common_gpu_taint',):
         taint = v.get(name)
         if taint and not re.match(r'^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$',
@@ -248,7 +272,7 @@ def rules_longhorn(v, ctx, report, host=''):
             report.add(place, 'the RecurringJob name is not a lower-case name of at most 40 characters',
                        'rename it (letters, digits, -)')
         if not cron_ok(job.get('cron')):
-            report.add(place, 'cron={0!r} is not a five-field cron schedule'.format(job.get('cron')),
+            report.add(place, 'cron={0!r} is not a valid five-field cron schedule'.format(job.get('cron')),
                        'write it like "0 3 * * *"')
         task = job.get('task')
         if not task:
@@ -298,7 +322,7 @@ def rules_nas_nfs(v, ctx, report, host=''):
         norm = os.path.normpath(path) if path else ''
         paths[name] = norm
         if not path.startswith('/') or norm == norm_root or not norm.startswith(norm_root.rstrip('/') + '/'):
-            report.add('{0} {1}'.format(where, name), '{0}={1} is not an absolute directory below nas_nfs_root={2}'
+            report.add('{0} {1}'.format(where, name), '{0}={1} must be an absolute directory below nas_nfs_root={2}'
                        .format(name, path, root), 'use e.g. {0}/data'.format(norm_root))
     data, backup = paths['nas_nfs_data_dir'], paths['nas_nfs_backup_dir']
     if data and backup and ((data + '/').startswith(backup + '/') or (backup + '/').startswith(data + '/')):
@@ -342,9 +366,26 @@ def rules_media_stack(v, ctx, report, host=''):
         if name.startswith('media_stack_') and name.endswith('_config_size') and \
                 not re.match(r'^[0-9]+(Mi|Gi|Ti)$', str(v[name])):
             report.add(_where(v, name), '{0}={1} is not a size'.format(name, v[name]), 'use e.g. 2Gi')
+    capacity = str(v.get('media_stack_nfs_capacity', '1Ti'))
+    if not re.match(r'^[0-9]+(Ki|Mi|Gi|Ti|Pi)$', capacity):
+        report.add(_where(v, 'media_stack_nfs_capacity'), 'media_stack_nfs_capacity={0} is not a size'.format(
+            capacity), 'use e.g. 2Ti')
+    for name, allowed in (('media_stack_route', ('ingress', 'httproute', 'none')),
+                          ('media_stack_api_access', ('node', 'url'))):
+        if name in v and v[name] not in allowed:
+            report.add(_where(v, name), '{0}={1} is not one of {2}'.format(name, v[name], ', '.join(allowed)),
+                       'pick one of them')
+    for name in sorted(v):
+        if name.startswith('media_stack_') and name.endswith('_resources') and not (
+                isinstance(v[name], dict) and v[name].get('limits')):
+            report.add(_where(v, name), '{0} has no limits'.format(name),
+                       'give requests and limits, e.g. {requests: {cpu: 100m, memory: 256Mi}, limits: {memory: 1Gi}}')
     keys = v.get('media_stack_api_keys') or {}
     for app, key in (keys.items() if isinstance(keys, dict) else []):
-        if not re.match(r'^[0-9a-f]{32}$', str(key)):
+        if app not in MEDIA_STACK_API_KEY_APPS:
+            report.add(_where(v, 'media_stack_api_keys'), 'media_stack_api_keys.{0}: the collection sets no API key '
+                       'for {0}'.format(app), 'give keys for {0} only'.format(', '.join(MEDIA_STACK_API_KEY_APPS)))
+        elif not re.match(r'^[0-9a-f]{32}$', str(key)):
             report.add(_where(v, 'media_stack_api_keys'), 'media_stack_api_keys.{0} is not 32 lower-case hex '
                        'characters'.format(app), 'make one with openssl rand -hex 16, or leave it out')
     _timezone(v, 'media_stack_timezone', report)
@@ -361,23 +402,24 @@ def rules_plex(v, ctx, report, host=''):
     groups = ctx.get('groups', {})
     gpu_group = v.get('plex_gpu_group', 'gpu_nodes')
     if not groups.get(gpu_group):
-        report.add(_where(v, 'plex_gpu_group'), 'no GPU node: inventory group {0} is empty or missing'.format(
-            gpu_group), 'add the GPU node(s) to {0}, or point plex_gpu_group at the group that holds them'.format(
-            gpu_group))
+        report.add(_where(v, 'plex_gpu_group'), 'No {0}={1} node: inventory group {2} is empty or missing'.format(
+            v.get('plex_gpu_label_key', 'gpu'), v.get('plex_gpu_label_value', 'true'), gpu_group),
+            'add the GPU node(s) to {0}, or point plex_gpu_group at the group that holds them'.format(gpu_group))
     if v.get('plex_gpu_mode', 'device_plugin') != 'none' and not re.match(
             r'^/dev/dri/(renderD(12[89]|1[3-9][0-9]|2[0-5][0-9])|card[0-9]+)$', str(v.get('plex_gpu_device_path'))):
-        report.add(_where(v, 'plex_gpu_device_path'), 'plex_gpu_device_path={0} is not a DRI render or card node'
-                   .format(v.get('plex_gpu_device_path')), 'use /dev/dri/renderD128 for the first GPU')
+        report.add(_where(v, 'plex_gpu_device_path'), 'plex_gpu_device_path={0} is not a device Plex can transcode '
+                   'with (a DRI render or card node)'.format(v.get('plex_gpu_device_path')),
+                   'use /dev/dri/renderD128 for the first GPU (ls -l /dev/dri on the GPU node lists them)')
     if not v.get('plex_media_claim') and not (v.get('plex_media_nfs_server') and
                                               str(v.get('plex_media_nfs_path') or '').startswith('/')):
-        report.add(_where(v, 'plex_media_nfs_path'), 'Plex has no media source (plex_media_nfs_server={0!r}, '
-                   'plex_media_nfs_path={1!r})'.format(v.get('plex_media_nfs_server', ''),
+        report.add(_where(v, 'plex_media_nfs_path'), "Missing NAS export for Plex's media "
+                   '(plex_media_nfs_server={0!r}, plex_media_nfs_path={1!r})'.format(v.get('plex_media_nfs_server', ''),
                                                        v.get('plex_media_nfs_path', '')),
                    'set plex_media_nfs_server and an absolute plex_media_nfs_path, or plex_media_claim')
     if v.get('plex_db_backup_enabled') and not (v.get('plex_db_backup_nfs_server') and
                                                 str(v.get('plex_db_backup_nfs_path') or '').startswith('/')):
-        report.add(_where(v, 'plex_db_backup_nfs_path'), 'plex_db_backup_enabled=true has no NAS export',
-                   'set plex_db_backup_nfs_server and an absolute plex_db_backup_nfs_path')
+        report.add(_where(v, 'plex_db_backup_nfs_path'), 'plex_db_backup_enabled=true needs the NAS export for the '
+                   'copies', 'set plex_db_backup_nfs_server and an absolute plex_db_backup_nfs_path')
     domain = str(v.get('plex_domain') or '')
     if domain and not DNS_NAME.match(domain):
         report.add(_where(v, 'plex_domain'), 'plex_domain={0} is not a DNS name'.format(domain),
@@ -392,6 +434,9 @@ def rules_plex(v, ctx, report, host=''):
                        'use e.g. 10Gi')
     job = v.get('plex_backup_recurring_job') or {}
     if job:
+        if not DNS_LABEL.match(str(job.get('name', ''))):
+            report.add(_where(v, 'plex_backup_recurring_job'), 'plex_backup_recurring_job.name={0!r} is not a DNS '
+                       'label'.format(job.get('name', '')), 'name it like plex-config-nightly-backup')
         if not cron_ok(job.get('cron')) or not (isinstance(job.get('retain'), int) and job.get('retain') >= 1):
             report.add(_where(v, 'plex_backup_recurring_job'), 'plex_backup_recurring_job needs a five-field cron '
                        'and retain >= 1', 'e.g. {name: plex-config-nightly-backup, cron: "0 3 * * *", retain: 7}')
@@ -407,20 +452,27 @@ def rules_plex(v, ctx, report, host=''):
 def rules_proxmox_guests(v, ctx, report, host=''):
     hostvars = ctx.get('hostvars', {})
     controller = v
-    if not controller.get('proxmox_api_host'):
-        guests = [h for h, hv in hostvars.items() if hv.get('proxmox_guest')]
-        if guests:
-            report.add(_where(v, 'proxmox_api_host'), 'guests are declared ({0}) but proxmox_api_host is not set'
-                       .format(', '.join(sorted(guests))), 'set proxmox_api_host and credentials in '
-                       'group_vars/all/proxmox.yml')
+    only = _as_list(v.get('proxmox_guests_hosts'))
+    guests = [h for h in (only or list(hostvars)) if (hostvars.get(h) or {}).get('proxmox_guest') is not None]
+    if guests and not controller.get('proxmox_api_host'):
+        report.add(_where(v, 'proxmox_api_host'), 'guests are declared ({0}) but proxmox_api_host is not set'
+                   .format(', '.join(sorted(guests))), 'set proxmox_api_host and credentials in '
+                   'group_vars/all/proxmox.yml')
+    if guests and 'proxmox_api_password' not in controller and 'proxmox_api_token_id' not in controller:
+        report.add(_where(v, 'proxmox_api_host'), 'no Proxmox credentials (neither proxmox_api_password nor '
+                   'proxmox_api_token_id)', 'set proxmox_api_token_id + proxmox_api_token_secret or '
+                   'proxmox_api_password (from the vault)')
     auth = controller.get('proxmox_guests_auth', 'auto')
+    if auth == 'password' and 'proxmox_api_password' not in controller:
+        report.add(_where(v, 'proxmox_guests_auth'), 'proxmox_guests_auth=password needs proxmox_api_password',
+                   'set it (from the vault) or use proxmox_guests_auth: auto')
     if auth == 'token' and not (controller.get('proxmox_api_token_id') and 'proxmox_api_token_secret' in controller):
         report.add(_where(v, 'proxmox_api_token_id'), 'proxmox_guests_auth=token needs proxmox_api_token_id and '
                    'proxmox_api_token_secret', 'set both (the secret from the vault)')
     defaults = controller.get('proxmox_guests_defaults') or {}
     pve_nodes = set(ctx.get('groups', {}).get('proxmox_hosts', []))
     vmids = {}
-    for name in sorted(hostvars):
+    for name in sorted(guests):
         raw = hostvars[name].get('proxmox_guest')
         if raw is None:
             continue

@@ -4,6 +4,8 @@ BROKEN: (id, edit, message fragment, place fragment). The preflight must print a
 LEGIT: (id, edit). The preflight must find nothing.
 An edit is a function of the inventory directory (a copy of inventory/example) that changes it in place."""
 
+import hashlib
+
 import yaml
 
 CLUSTER = 'group_vars/all/cluster.yml'
@@ -222,6 +224,15 @@ BROKEN = [
     ('airgap-bad-sha', gv(CLUSTER, k3s_common_install_mode='airgap', k3s_common_airgap_binary='/bin/sh',
                           k3s_common_airgap_binary_sha256='abc'), 'is not 64 hex digits',
      'k3s_common_airgap_binary_sha256'),
+    ('airgap-sha-mismatch', gv(CLUSTER, k3s_common_install_mode='airgap', k3s_common_airgap_binary='/bin/sh',
+                               k3s_common_airgap_binary_sha256='b' * 64),
+     'the sha256 of /bin/sh is', 'k3s_common_airgap_binary_sha256'),
+    ('api-key-unknown-app', gv(APPS, media_stack_api_keys={'jellyfin': '0' * 32}), 'the collection sets no API key '
+     'for jellyfin', 'media_stack_api_keys'),
+    ('resources-no-limits', gv(APPS, media_stack_sonarr_resources={'requests': {'cpu': '100m'}}),
+     'media_stack_sonarr_resources has no limits', 'apps.yml media_stack_sonarr_resources'),
+    ('nfs-capacity', gv(APPS, media_stack_nfs_capacity='2TB'), 'media_stack_nfs_capacity=2TB is not a size',
+     'media_stack_nfs_capacity'),
     ('install-mode-typo', gv(CLUSTER, k3s_common_install_mode='offline'),
      'value of k3s_common_install_mode must be one of', 'cluster.yml k3s_common_install_mode'),
     ('flavour-typo', hostvar('k3s-cp3', node_flavour='raspberry'), 'node_prep_flavour=raspberry is not a flavour',
@@ -250,9 +261,9 @@ BROKEN = [
      'is not a Longhorn backup target', 'longhorn_backup_target'),
     ('s3-without-secret', gv(NAS, longhorn_backup_target='s3://backups@us-east-1/longhorn'),
      'needs longhorn_backup_target_credential_secret', 'longhorn_backup_target_credential_secret'),
-    ('cron-four-fields', backup_job(cron='0 3 * *'), "cron='0 3 * *' is not a five-field cron schedule",
+    ('cron-four-fields', backup_job(cron='0 3 * *'), "cron='0 3 * *' is not a valid five-field cron",
      'longhorn_recurring_jobs job nightly-backup'),
-    ('cron-words', backup_job(cron='every night'), 'is not a five-field cron schedule', 'job nightly-backup'),
+    ('cron-words', backup_job(cron='every night'), 'is not a valid five-field cron schedule', 'job nightly-backup'),
     ('retain-zero', backup_job(retain=0), 'retain=0 must be a whole number >= 1', 'job nightly-backup'),
     ('retain-string', backup_job(retain='7'), "retain='7' must be a whole number >= 1", 'job nightly-backup'),
     ('backup-job-no-target', both(backup_job(), gv(NAS, longhorn_backup_target='')),
@@ -301,14 +312,14 @@ BROKEN = [
     ('plex-latest', gv(APPS, plex_image='lscr.io/linuxserver/plex:latest'), 'plex_image=lscr.io/linuxserver/plex:'
      'latest is not pinned', 'apps.yml plex_image'),
     ('plex-domain', gv(APPS, plex_domain='Home_Lab'), 'plex_domain=Home_Lab is not a DNS name', 'apps.yml plex_domain'),
-    ('plex-no-media', gv(NAS, plex_media_nfs_path=''), 'Plex has no media source', 'plex_media_nfs_path'),
-    ('plex-device', gv(APPS, plex_gpu_device_path='/dev/dri/renderD1'), 'is not a DRI render or card node',
+    ('plex-no-media', gv(NAS, plex_media_nfs_path=''), "Missing NAS export for Plex's media", 'plex_media_nfs_path'),
+    ('plex-device', gv(APPS, plex_gpu_device_path='/dev/dri/renderD1'), 'is not a device Plex can transcode',
      'plex_gpu_device_path'),
-    ('plex-gpu-group', gv(APPS, plex_gpu_group='gpus'), 'no GPU node: inventory group gpus is empty',
+    ('plex-gpu-group', gv(APPS, plex_gpu_group='gpus'), 'No gpu=true node: inventory group gpus is empty',
      'plex_gpu_group'),
-    ('no-gpu-node', hosts(lambda top, k3s: top['gpu_nodes'].update(hosts={})), 'no GPU node: inventory group '
-     'gpu_nodes', 'add the GPU node'),
-    ('plex-db-backup', gv(APPS, plex_db_backup_enabled=True), 'plex_db_backup_enabled=true has no NAS export',
+    ('no-gpu-node', hosts(lambda top, k3s: top['gpu_nodes'].update(hosts={})), 'No gpu=true node: inventory '
+     'group gpu_nodes', 'add the GPU node'),
+    ('plex-db-backup', gv(APPS, plex_db_backup_enabled=True), 'plex_db_backup_enabled=true needs the NAS export',
      'plex_db_backup_nfs_path'),
     ('plex-config-size', gv(APPS, plex_config_size='10GB'), 'plex_config_size=10GB is not a Kubernetes quantity',
      'apps.yml plex_config_size'),
@@ -353,9 +364,9 @@ BROKEN = [
     ('nas-clients-world', managed_nas(nas_nfs_clients=['*']), 'nas_nfs_clients contains "*"', 'nas1 nas_nfs_clients'),
     ('nas-clients-miss-nodes', managed_nas(nas_nfs_clients=['192.168.1.0/28']),
      'the NFS exports do not cover k3s-cp2, k3s-cp3, k3s-w2', 'nas1 nas_nfs_clients'),
-    ('nas-data-relative', managed_nas(nas_nfs_data_dir='data'), 'nas_nfs_data_dir=data is not an absolute directory',
+    ('nas-data-relative', managed_nas(nas_nfs_data_dir='data'), 'nas_nfs_data_dir=data must be an absolute directory',
      'nas1 nas_nfs_data_dir'),
-    ('nas-data-outside-root', managed_nas(nas_nfs_data_dir='/mnt/data'), 'is not an absolute directory below '
+    ('nas-data-outside-root', managed_nas(nas_nfs_data_dir='/mnt/data'), 'must be an absolute directory below '
      'nas_nfs_root', 'nas1 nas_nfs_data_dir'),
     ('nas-dir-mode', managed_nas(nas_nfs_dir_mode='2755'), 'nas_nfs_dir_mode=2755 is not an octal mode',
      'nas1 nas_nfs_dir_mode'),
@@ -401,7 +412,7 @@ def _airgap(inv):
     images = inv / 'files' / 'k3s-airgap-images-amd64.tar.zst'
     images.write_bytes(b'images')
     gv(CLUSTER, k3s_common_install_mode='airgap', k3s_common_airgap_binary=str(binary),
-       k3s_common_airgap_binary_sha256='0' * 64, k3s_common_airgap_images=[str(images)])(inv)
+       k3s_common_airgap_binary_sha256=hashlib.sha256(b'k3s').hexdigest(), k3s_common_airgap_images=[str(images)])(inv)
 
 
 LEGIT = [

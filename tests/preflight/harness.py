@@ -2,23 +2,17 @@
 own inventory and variable managers read the directory and the same filter checks it. No host is contacted (the
 rules never open a connection), so this needs no network namespace; it is the fast path for the corpus."""
 
-import sys
+import importlib
 
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
-from ..conftest import ROOT
+from . import collection  # noqa: F401 - the collection through Ansible's loader, before importing from it
 
-COLLECTIONS = str(ROOT / '.collections')
-if COLLECTIONS not in sys.path:
-    sys.path.insert(0, COLLECTIONS)
-
-init_plugin_loader([COLLECTIONS])  # lookups such as ansible.builtin.env resolve as under ansible-playbook
-
-from ansible_collections.homelab.mediacluster.plugins.filter.preflight import inventory_problems  # noqa: E402
+inventory_problems = importlib.import_module(
+    'ansible_collections.homelab.mediacluster.plugins.filter.preflight').inventory_problems
 
 
 def _roles(groups):
