@@ -12,6 +12,9 @@ description:
   - Checks the required groups, that every address is unique and inside O(_input.network), that each host's role
     variables satisfy the role's C(meta/argument_specs.yml), that GPU, storage and NAS declarations agree, and the
     k3s cluster rules of the C(homelab.mediacluster.k3s_cluster_errors) filter.
+  - The same plugin file also provides C(k3s_lxc_privilege_problems) (k3s nodes in unprivileged LXC containers,
+    also called by the roles proxmox_guests and proxmox_k3s_lxc) and C(k3s_lxc_feature_warnings) (keyctl/nesting
+    on a privileged k3s container).
 options:
   _input:
     description:
@@ -220,6 +223,68 @@ def _check_consistency(groups, hostvars):
                             'credentials (group_vars/all/proxmox.yml)'.format(host))
             break
     return problems
+
+
+FALSE_WORDS = ('0', 'false', 'no', 'off')
+
+
+def k3s_lxc_privilege_problems(data):
+    """Fix-it messages for k3s nodes whose Proxmox container is, or would be created, unprivileged.
+
+    data: groups (k3s_cluster is read), hostvars (host -> vars with proxmox_guest), optionally defaults (the
+    proxmox_guests_defaults the guests are created with; otherwise each host's own) and configs (host -> the text of
+    its /etc/pve/lxc/<vmid>.conf, read on the PVE host; what it says wins over the inventory). proxmox_guests
+    creates a container unprivileged unless proxmox_guest.unprivileged is false, and kubelet cannot run in one: it
+    needs /dev/kmsg and writes under /proc/sys, which a user namespace denies. The roles call this filter too."""
+    groups = data.get('groups') or {}
+    hostvars = data.get('hostvars') or {}
+    configs = data.get('configs') or {}
+    problems = []
+    for host in sorted(set(groups.get('k3s_cluster') or [])):
+        own = hostvars.get(host) or {}
+        defaults = data.get('defaults', own.get('proxmox_guests_defaults')) or {}
+        guest = dict(defaults, **(own.get('proxmox_guest') or {}))
+        if host in configs:
+            current = re.split(r'(?m)^\[', configs[host] or '', maxsplit=1)[0]
+            found = re.search(r'(?m)^unprivileged:\s*(\S+)', current)
+            guest = dict(guest, type='lxc', unprivileged=found.group(1) if found else '0')
+        if guest.get('type') != 'lxc':
+            continue
+        value = guest.get('unprivileged')
+        if value is not None and str(value).strip().lower() in FALSE_WORDS:
+            continue
+        how = 'not set, so proxmox_guests creates it unprivileged' if value is None else 'unprivileged: {0}{1}'.format(
+            value, ' in its config on the PVE host' if host in configs else '')
+        problems.append('{0} is a k3s node in an unprivileged LXC (CT {1}, {2}): kubelet there dies on /dev/kmsg and '
+                        'on writes under /proc/sys, and the collection does not support KubeletInUserNamespace; set '
+                        'unprivileged: false for that CT in its proxmox_guest (Proxmox VE cannot change it on an '
+                        'existing CT: recreate it)'.format(host, guest.get('vmid', '?'), how))
+    return problems
+
+
+def k3s_lxc_feature_warnings(data):
+    """Warnings for feature flags that do nothing on a privileged k3s container (same data as
+    k3s_lxc_privilege_problems): keyctl is for unprivileged containers, nesting is dropped once lxc.apparmor.profile
+    is set (proxmox_k3s_lxc sets it), and any flag on a privileged CT needs root@pam password login."""
+    groups = data.get('groups') or {}
+    hostvars = data.get('hostvars') or {}
+    warnings = []
+    for host in sorted(set(groups.get('k3s_cluster') or [])):
+        own = hostvars.get(host) or {}
+        guest = dict(data.get('defaults', own.get('proxmox_guests_defaults')) or {}, **(own.get('proxmox_guest') or {}))
+        if guest.get('type') != 'lxc' or str(guest.get('unprivileged')).strip().lower() not in FALSE_WORDS:
+            continue
+        features = guest.get('features') or {}
+        if not isinstance(features, dict):
+            features = dict(part.partition('=')[::2] for part in str(features).split(',') if part)
+        useless = sorted(k for k, v in features.items()
+                         if k in ('keyctl', 'nesting') and str(v).strip().lower() not in FALSE_WORDS + ('', 'none'))
+        if useless:
+            warnings.append('{0} (CT {1}) sets features {2} on a privileged container: they do nothing there (keyctl '
+                            'is for unprivileged CTs, nesting is dropped once lxc.apparmor.profile is set) and only '
+                            'make Proxmox VE require root@pam password login for the container; drop them from its '
+                            'proxmox_guest'.format(host, guest.get('vmid', '?'), ', '.join(useless)))
+    return warnings
 
 
 SKIP_VARS = frozenset(('groups', 'group_names', 'hostvars', 'omit', 'playbook_dir', 'inventory_hostname',
@@ -556,6 +621,7 @@ def inventory_problems(data):
                 values['k3s_common_version'] = 'v1.33.5+k3s1'  # reported once above
             rule(values, {'groups': groups, 'hostvars': resolved}, report,
                  host if role in ('node_prep', 'nas_nfs') else '')
+    report.extend(k3s_lxc_privilege_problems({'groups': groups, 'hostvars': resolved}))
     rules.cross_role(controller, groups, resolved, network, report)
     given = {h: [n for n in values if not n.startswith('_')] for h, values in resolved.items()}
     rules.unknown_variables(given, _all_specs(), report, where.get)
@@ -570,4 +636,6 @@ def role_problems(variables, role, groups=None, hostvars=None, host=''):
 
 class FilterModule(object):
     def filters(self):
-        return {'inventory_problems': inventory_problems, 'role_problems': role_problems}
+        return {'inventory_problems': inventory_problems, 'role_problems': role_problems,
+                'k3s_lxc_privilege_problems': k3s_lxc_privilege_problems,
+                'k3s_lxc_feature_warnings': k3s_lxc_feature_warnings}

@@ -20,6 +20,9 @@ description:
     listed value is present once, other values are kept unless O(exclusive=true). Every other key holds one value;
     duplicates of it are collapsed into one line.
   - A container reads these keys only when it starts, so RV(restart_required) is true whenever the file changed.
+  - A write happens under Proxmox VE's own config lock, C(flock) on C(/run/lock/lxc/pve-config-<vmid>.lock), the
+    lock C(pct), the API and C(vzdump) take, so the edit cannot race them; the file is read again once the lock is
+    held. A run that changes nothing takes no lock.
 author: homelab.mediacluster developers
 attributes:
   check_mode:
@@ -54,6 +57,15 @@ options:
     description: For multi-valued keys in O(entries), remove values that are not listed.
     type: bool
     default: false
+  lock_timeout:
+    description:
+      - Seconds to wait for the container's config lock before failing. Proxmox VE itself waits 10 seconds.
+    type: int
+    default: 10
+  lock_dir:
+    description: Directory of Proxmox VE's container config locks.
+    type: path
+    default: /run/lock/lxc
   multi_keys:
     description: Keys whose lines are a set of values rather than one value.
     type: list
@@ -111,9 +123,13 @@ removed:
   elements: str
 '''
 
+import errno
+import fcntl
 import os
 import re
 import tempfile
+import time
+from contextlib import contextmanager
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
@@ -216,6 +232,35 @@ def write(path, text):
         raise
 
 
+@contextmanager
+def config_lock(lock_dir, vmid, timeout):
+    """Hold pve-container's config lock (flock LOCK_EX on <lock_dir>/pve-config-<vmid>.lock), waiting up to
+    timeout seconds for whoever holds it."""
+    if not os.path.isdir(lock_dir):
+        os.makedirs(lock_dir, 0o755)
+    path = os.path.join(lock_dir, 'pve-config-{0}.lock'.format(vmid))
+    handle = open(path, 'a')
+    try:
+        deadline = time.monotonic() + max(timeout, 0)
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except (IOError, OSError) as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+            if time.monotonic() >= deadline:
+                raise RawConfigError(
+                    'could not take the config lock {0} within {1}s: another process is changing this container - '
+                    'a backup (vzdump; its task shows in the node\'s task log), a running pct command, or a write '
+                    'through the API or web UI. See who holds it with `fuser -v {0}`, let it finish and rerun, or '
+                    'raise lock_timeout. Nothing was changed.'.format(path, timeout))
+            time.sleep(0.1)
+        yield path
+    finally:
+        handle.close()
+
+
 def run(module):
     p = module.params
     path = p['path'] or '/etc/pve/lxc/{0}.conf'.format(p['vmid'])
@@ -226,12 +271,18 @@ def run(module):
     with open(path) as handle:
         text = handle.read()
     new, added, removed = converge(text, p['entries'], p['state'], p['exclusive'], set(p['multi_keys']))
+    if new != text and not module.check_mode:
+        with config_lock(p['lock_dir'], p['vmid'], p['lock_timeout']):
+            # read again under the lock: what pct or the API wrote while we waited is kept
+            with open(path) as handle:
+                text = handle.read()
+            new, added, removed = converge(text, p['entries'], p['state'], p['exclusive'], set(p['multi_keys']))
+            if new != text:
+                write(path, new)
     changed = new != text
     result = dict(changed=changed, path=path, restart_required=changed, added=added, removed=removed)
     if changed:
         result['diff'] = dict(before=text, after=new, before_header=path, after_header=path)
-        if not module.check_mode:
-            write(path, new)
     return result
 
 
@@ -243,6 +294,8 @@ def main():
             entries=dict(type='dict', required=True),
             state=dict(type='str', default='present', choices=['present', 'absent']),
             exclusive=dict(type='bool', default=False),
+            lock_timeout=dict(type='int', default=10),
+            lock_dir=dict(type='path', default='/run/lock/lxc'),
             multi_keys=dict(type='list', elements='str', default=[
                 'lxc.cgroup2.devices.allow', 'lxc.cgroup2.devices.deny', 'lxc.cgroup.devices.allow',
                 'lxc.cgroup.devices.deny', 'lxc.mount.entry', 'lxc.environment', 'lxc.hook.pre-start',

@@ -303,6 +303,7 @@ class Vm(object):
             result.update(vmid=vmid, node=node)
         base = '/nodes/{0}/qemu/{1}'.format(node, vmid)
         current = self.client.get(base + '/config')
+        digest = current.get('digest')  # sent back with the PUT: PVE refuses it if the config changed since
         pending_items = []
         status = self.client.get(base + '/status/current').get('status')
         if status == 'running':
@@ -333,7 +334,7 @@ class Vm(object):
             diff['after'].update(after)
         if not self.check:
             if values:
-                self.client.put(base + '/config', **values)
+                self.client.put(base + '/config', **dict(values, **({'digest': digest} if digest else {})))
             if resize:
                 upid = self.client.put(base + '/resize', disk=p['disk'], size=resize)
                 self.client.wait_task(node, upid, '{0}: growing {1} to {2}'.format(self.name, p['disk'], resize))

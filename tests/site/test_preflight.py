@@ -94,3 +94,24 @@ def test_every_playbook_parses(playbook):
                                                     str(ROOT / 'inventory' / 'example'),
                                                     str(ROOT / 'playbooks' / playbook)])
     assert code == 0, tail(output)
+
+
+def test_feature_flags_on_a_privileged_k3s_container_are_warned(tmp_path):
+    inv = tmp_path / 'inventory'
+    shutil.copytree(ROOT / 'inventory' / 'example', inv)
+    _edit(inv / 'host_vars' / 'k3s-w3' / 'proxmox_guest.yml',
+          lambda d: d['proxmox_guest'].update(features={'nesting': True, 'keyctl': True}))
+    code, output = _preflight('preflight-features', inv)
+    assert code == 0, tail(output)
+    assert re.search(r'k3s-w3 .*keyctl, nesting.*root@pam', output), tail(output)
+
+
+def test_plan_says_how_the_gpu_container_gets_its_device(tmp_path):
+    code, output = _preflight('preflight-devn-ssh', ROOT / 'inventory' / 'example')
+    assert code == 0 and re.search(r'GPU devN for k3s-w3: pct set on the PVE host over SSH.*no root@pam password',
+                                   output), tail(output)
+    inv = tmp_path / 'inventory'
+    shutil.copytree(ROOT / 'inventory' / 'example', inv)
+    _edit(inv / 'group_vars' / 'all' / 'proxmox.yml', lambda d: d.update(proxmox_k3s_lxc_dev_method='api'))
+    code, output = _preflight('preflight-devn-api', inv)
+    assert re.search(r'GPU devN for k3s-w3: the Proxmox API as root@pam with a password', output), tail(output)

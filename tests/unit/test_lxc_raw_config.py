@@ -120,3 +120,71 @@ def test_file_without_trailing_newline_or_snapshots(tmp_path):
     path.write_text('hostname: x\nmemory: 512')
     run(path, vmid=200, entries={'lxc.apparmor.profile': 'unconfined'})
     assert path.read_text() == 'hostname: x\nmemory: 512\nlxc.apparmor.profile: unconfined\n'
+
+
+# ----------------------------------------------------------------------------------- PVE's config lock
+# pve-container's lock_config takes flock(LOCK_EX) on /run/lock/lxc/pve-config-<vmid>.lock around every config
+# write (pct set, API PUTs, vzdump's backup lock). A unique vmid keeps these tests off any real container's lock.
+
+HOLDER = '''
+import fcntl, sys, time
+with open(sys.argv[1], 'a') as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    print('locked', flush=True)
+    time.sleep(float(sys.argv[2]))
+    with open(sys.argv[3], 'w') as stamp:
+        stamp.write(repr(time.time()))
+'''
+
+
+@pytest.fixture
+def held_lock(tmp_path):
+    """hold(seconds): another process (vzdump, pct) holds the container's config lock for that long."""
+    import os
+    import subprocess
+    import uuid
+    vmid = 990000000 + uuid.uuid4().int % 9999999
+    lock = '/run/lock/lxc/pve-config-{0}.lock'.format(vmid)
+    os.makedirs('/run/lock/lxc', exist_ok=True)
+    stamp = tmp_path / 'released'
+    procs = []
+
+    def hold(seconds):
+        proc = subprocess.Popen([sys.executable, '-c', HOLDER, lock, str(seconds), str(stamp)],
+                                stdout=subprocess.PIPE, text=True)
+        procs.append(proc)
+        assert proc.stdout.readline().strip() == 'locked'
+        return proc
+
+    yield {'vmid': vmid, 'lock': lock, 'hold': hold, 'released': stamp}
+    for proc in procs:
+        proc.kill()
+        proc.wait()
+    if os.path.exists(lock):
+        os.unlink(lock)
+
+
+def test_write_waits_for_the_pve_config_lock(conf, held_lock):
+    holder = held_lock['hold'](1.5)
+    res = run(conf, vmid=held_lock['vmid'], entries=K3S)
+    written = conf.stat().st_mtime
+    holder.wait()
+    assert res['changed'] is True, res
+    released = float(held_lock['released'].read_text())
+    assert written >= released, 'the config was written while another process held {0}'.format(held_lock['lock'])
+
+
+def test_lock_held_too_long_fails_naming_the_lock_and_suspects(conf, held_lock):
+    held_lock['hold'](30)
+    res = run(conf, vmid=held_lock['vmid'], entries=K3S, lock_timeout=1)
+    assert res.get('failed'), res
+    assert held_lock['lock'] in res['msg'] and 'vzdump' in res['msg'] and 'pct' in res['msg'], res['msg']
+    assert conf.read_text() == CONF
+
+
+def test_unchanged_config_needs_no_lock(conf, held_lock):
+    run(conf, vmid=held_lock['vmid'], entries=K3S)
+    text = conf.read_text()
+    held_lock['hold'](30)
+    res = run(conf, vmid=held_lock['vmid'], entries=K3S, lock_timeout=1)
+    assert res['changed'] is False and conf.read_text() == text, res

@@ -34,7 +34,7 @@ def test_one_field_check_mode_and_pending_restart(pve, run_module):
     assert checked['changed'] is True and checked.writes == []
     assert checked['diff']['after'] == {'memory': '4096'} and checked['restart_required'] is True
     held = run_module('proxmox_vm', **dict(W1, memory=4096))
-    assert [set(body_of(w)) for w in held.writes] == [{'memory'}]
+    assert [set(body_of(w)) - {'digest'} for w in held.writes] == [{'memory'}]
     assert held['restart_required'] is True and pve.vm(112).pending == {'memory': '4096'} or \
         str(pve.vm(112).pending.get('memory')) == '4096'
     again = run_module('proxmox_vm', **dict(W1, memory=4096))
@@ -114,3 +114,15 @@ def test_linked_clone_and_full_clone_to_storage(pve, run_module):
     clone = [w for w in full.writes if w[1].endswith('/clone')][0]
     assert body_of(clone)['full'] == '1' and body_of(clone)['storage'] == 'local-lvm'
     assert pve.vm(114).config['scsi0'].startswith('local-lvm:vm-114-disk-')
+
+
+def test_config_put_carries_the_digest_it_compared_against(pve, run_module):
+    """qemu-server rejects a PUT whose digest no longer matches the file, so a change made by someone else between
+    our read and our write fails instead of being overwritten; without the digest it is silently clobbered."""
+    run_module('proxmox_vm', **W1)
+    before = pve.vm(112).digest()
+    changed = run_module('proxmox_vm', **dict(W1, cores=2))
+    puts = [w for w in changed.writes if w[0] == 'PUT' and w[1].endswith('/config')]
+    assert len(puts) == 1, changed.writes
+    assert body_of(puts[0]).get('digest') == before, 'the config PUT was sent without the digest it read'
+    assert str(pve.vm(112).config['cores']) == '2' or str(pve.vm(112).pending.get('cores')) == '2'

@@ -103,3 +103,16 @@ def test_token_only_inventory_with_devices_fails_in_preflight(pve, ssh_port, tmp
     assert pve.ct(113) is None
 
 
+
+
+def test_k3s_node_in_an_unprivileged_container_fails_in_preflight(pve, ssh_port, tmp_path):
+    inv = inventory(tmp_path, pve, ssh_port)
+    data = yaml.safe_load(inv.read_text())
+    children = data['all']['children']
+    del children['guests']['hosts']['k3s-w3']['proxmox_guest']['unprivileged']
+    children['k3s_cluster'] = {'children': {'k3s_agents': {'hosts': {'k3s-w3': None}}}}
+    inv.write_text(yaml.safe_dump(data))
+    start = len(pve.requests)
+    code, out, recap = play('proxmox_guests-unprivileged-k3s', inv)
+    assert code != 0 and 'does not support KubeletInUserNamespace' in out, tail(out)
+    assert writes(pve, start) == [] and pve.ct(113) is None

@@ -81,7 +81,9 @@ def test_converge_then_rerun_unchanged(kube, tmp_path):
     pod = sts['spec']['template']['spec']
     assert pod['securityContext']['supplementalGroups'] == [104, 993]
     assert pod['containers'][0]['resources']['limits']['gpu.intel.com/i915'] == 1
-    for api, kind, name, ns in [('apps/v1', 'DaemonSet', 'intel-gpu-plugin', 'media'),
+    plugin_namespace = kube.get('v1', 'Namespace', 'intel-gpu-plugin')  # the plugin alone, enforce privileged
+    assert plugin_namespace['metadata']['labels']['pod-security.kubernetes.io/enforce'] == 'privileged'
+    for api, kind, name, ns in [('apps/v1', 'DaemonSet', 'intel-gpu-plugin', 'intel-gpu-plugin'),
                                 ('apps/v1', 'Deployment', 'plex-config-holder', 'media'),
                                 ('v1', 'PersistentVolumeClaim', 'plex-config-nfs', 'media'),
                                 ('v1', 'Service', 'plex', 'media'), ('v1', 'Service', 'plex-headless', 'media'),
@@ -158,6 +160,15 @@ def bad_inventory(tmp_path):
     ('db-backup-no-export', ['-e', 'plex_db_backup_enabled=true'], 'plex_db_backup_enabled=true needs the NAS'),
     ('config-shrinks', ['-e', 'plex_config_size=5Gi'], 'is smaller than the existing claim media/plex-config (10Gi)'),
     ('bad-mode', ['-e', 'plex_gpu_mode=hostpath'], 'plex_gpu_mode'),
+    # issue 13 defect 1 re-introduced: the plugin (hostPath volumes) back in Plex's baseline namespace, and Plex's own
+    # host-access modes in the shared media namespace; Pod Security would refuse the pods, the preflight refuses first
+    ('gpu-plugin-in-media', ['-e', 'plex_gpu_plugin_namespace=media'],
+     'plex_gpu_plugin_namespace=media must be a DNS label naming a namespace that holds the Intel GPU device plugin'),
+    ('privileged-gpu-in-media', ['-e', 'plex_gpu_mode=privileged'],
+     'plex_gpu_mode=privileged (a privileged container with a hostPath /dev/dri) needs Pod Security "privileged", '
+     'which the media stack namespace media does not allow'),
+    ('local-config-in-media', ['-e', 'plex_config_mode=local'],
+     'plex_config_mode=local (a hostPath /config) needs Pod Security "privileged"'),
     ('httproute-no-parent', ['-e', '{"plex_route": "httproute", "plex_domain": "media.example"}'],
      'give at least one parentRef with a name, e.g. plex_gateway_parent_refs'),
     # apply mode, no k8s_delivery_crd_paths, and this cluster has no Gateway API: the delivery layer's preflight asks
@@ -178,7 +189,7 @@ def test_bad_inputs_fail_in_preflight_before_any_change(kube, tmp_path, case, ar
     failed_task = re.findall(r'TASK \[([^\]]+)\]', output.split('fatal:')[0])[-1]
     assert 'preflight' in failed_task.lower() or 'Check' in failed_task or 'Validating' in failed_task, failed_task
     assert kube.get('apps/v1', 'StatefulSet', 'plex', 'media') is None
-    assert kube.get('apps/v1', 'DaemonSet', 'intel-gpu-plugin', 'media') is None
+    assert kube.get('apps/v1', 'DaemonSet', 'intel-gpu-plugin', 'intel-gpu-plugin') is None
     assert kube.writes(seeded) == [], 'preflight failed but the run wrote to the API'
 
 

@@ -31,7 +31,10 @@ def run(kube, tmp_path, name, config):
     extra = tmp_path / 'extra.json'
     extra.write_text(json.dumps({'k8s_kubeconfig': kube.kubeconfig, 'k8s_delivery_wait': False,
                                  'plex_config_mode': 'local', 'plex_config_local_path': str(config),
-                                 'plex_claim_token': 'claim-notusedwhenclaimed'}))
+                                 'plex_claim_token': 'claim-notusedwhenclaimed',
+                                 # local mode (a hostPath /config) needs Plex in a namespace of its own, enforce
+                                 # privileged (docs/plex.md, Pod Security): no media stack here, `media` is Plex's
+                                 'plex_namespace_own': True, 'media_stack_namespace': 'media-stack'}))
     return run_logged('plex-prefs-' + name, [str(VENV_BIN / 'ansible-playbook'), '-i', str(local_inventory(tmp_path)),
                                              str(PLAYBOOK), '-e', '@' + str(extra)], timeout=600)
 
