@@ -14,8 +14,9 @@ short_description: Order in which k3s servers start and join an embedded-etcd cl
 description:
   - Takes the server group (in inventory order) and which servers already hold etcd data, and returns which server
     runs C(cluster-init), the servers that join one at a time through the VIP, and whether the cluster already exists.
-  - The same plugin file also provides C(k3s_cluster_errors), C(k3s_restart_allowed), C(k3s_arch) and
-    C(kernel_cmdline_set).
+  - The same plugin file also provides C(k3s_cluster_errors), C(k3s_restart_allowed), C(k3s_arch),
+    C(kernel_cmdline_set) and C(k3s_node_patch) (the merge patch that gives a Kubernetes Node the labels and taints
+    the collection owns, without removing any other).
 positional: servers
 options:
   _input:
@@ -254,6 +255,49 @@ def kernel_cmdline_set(cmdline, params):
     return ' '.join(out)
 
 
+TAINT_EFFECTS = ('NoSchedule', 'PreferNoSchedule', 'NoExecute')
+
+
+def parse_taint(text):
+    """'key=value:Effect' or 'key:Effect' (the k3s node-taint syntax) -> {'key', 'value'?, 'effect'}."""
+    spec, _sep, effect = str(text).rpartition(':')
+    key, _eq, value = spec.partition('=')
+    if not key or effect not in TAINT_EFFECTS:
+        raise AnsibleFilterError(
+            'Taint {0!r} is not key=value:Effect or key:Effect with Effect one of {1}: fix k3s_common_node_taints or '
+            'k3s_common_gpu_taint (e.g. "gpu=true:NoSchedule").'.format(text, ', '.join(TAINT_EFFECTS)))
+    return dict({'key': key, 'effect': effect}, **({'value': value} if value else {}))
+
+
+def k3s_node_patch(node, labels, taints):
+    """The merge patch that adds or updates the given labels and taints on a Node object read from the API; {} when
+    the node already has them. Labels and taints the collection does not own are never removed: a taint is owned by
+    its key and effect, so an owned taint with another value is updated in place and every other taint is kept.
+    spec.taints is a list without a merge key, so the patch carries the whole list and the resourceVersion it was
+    computed from (the API server refuses the patch if the node changed meanwhile)."""
+    node = node or {}
+    metadata = node.get('metadata') or {}
+    current_labels = metadata.get('labels') or {}
+    changed_labels = {str(k): str(v) for k, v in (labels or {}).items() if current_labels.get(str(k)) != str(v)}
+    current_taints = list((node.get('spec') or {}).get('taints') or [])
+    new_taints = [dict(t) for t in current_taints]
+    for wanted in (parse_taint(t) for t in (taints or [])):
+        owned = (wanted['key'], wanted['effect'])
+        same = [i for i, t in enumerate(new_taints) if (t.get('key'), t.get('effect')) == owned]
+        if not same:
+            new_taints.append(wanted)
+        elif new_taints[same[0]].get('value', '') != wanted.get('value', ''):
+            new_taints[same[0]] = wanted
+    patch = {}
+    if changed_labels:
+        patch['metadata'] = {'labels': changed_labels}
+    if new_taints != current_taints:
+        if metadata.get('resourceVersion'):
+            patch.setdefault('metadata', {})['resourceVersion'] = metadata['resourceVersion']
+        patch['spec'] = {'taints': new_taints}
+    return patch
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -262,4 +306,5 @@ class FilterModule(object):
             'k3s_cluster_errors': k3s_cluster_errors,
             'k3s_arch': k3s_arch,
             'kernel_cmdline_set': kernel_cmdline_set,
+            'k3s_node_patch': k3s_node_patch,
         }
