@@ -249,7 +249,8 @@ def rules_longhorn(v, ctx, report, host=''):
         report.add(lxc, 'node_flavour lxc cannot run Longhorn (no iSCSI, no block devices in a container)',
                    'remove it from storage_nodes and longhorn_nodes')
     target = str(v.get('longhorn_backup_target') or '')
-    if target and not (re.match(r'^nfs://[^/:]+:/\S+$', target) or re.match(r'^s3://[^@/]+@[^/]+/\S*$', target)):
+    if target and not is_template(target) and not (re.match(r'^nfs://[^/:]+:/\S+$', target) or
+                                                   re.match(r'^s3://[^@/]+@[^/]+/\S*$', target)):
         report.add(_where(v, 'longhorn_backup_target'),
                    'longhorn_backup_target={0} is not a Longhorn backup target'.format(target),
                    'use nfs://<server>:/<export path> (e.g. nfs://192.168.1.29:/mnt/user/longhorn_backup) or '
@@ -334,8 +335,15 @@ def rules_nas_nfs(v, ctx, report, host=''):
                    'digit of 6 or 7'.format(mode), 'use e.g. "2775" (the apps write into the same directories)')
 
 
+def _later(v, *names):
+    """True when one of the variables is a template the preflight cannot resolve yet (wired to a fact a later play
+    publishes, e.g. nas_nfs_facts): the role checks it when it runs."""
+    return any(is_template(v.get(name)) for name in names)
+
+
 def rules_media_stack(v, ctx, report, host=''):
-    if not v.get('media_stack_nfs_server') or not str(v.get('media_stack_nfs_path') or '').startswith('/'):
+    if not _later(v, 'media_stack_nfs_server', 'media_stack_nfs_path') and (
+            not v.get('media_stack_nfs_server') or not str(v.get('media_stack_nfs_path') or '').startswith('/')):
         report.add(_where(v, 'media_stack_nfs_path'), 'media_stack_nfs_server={0!r} / media_stack_nfs_path={1!r} do '
                    'not name an NFS export'.format(v.get('media_stack_nfs_server', ''), v.get('media_stack_nfs_path',
                                                                                               '')),
@@ -410,13 +418,15 @@ def rules_plex(v, ctx, report, host=''):
         report.add(_where(v, 'plex_gpu_device_path'), 'plex_gpu_device_path={0} is not a device Plex can transcode '
                    'with (a DRI render or card node)'.format(v.get('plex_gpu_device_path')),
                    'use /dev/dri/renderD128 for the first GPU (ls -l /dev/dri on the GPU node lists them)')
-    if not v.get('plex_media_claim') and not (v.get('plex_media_nfs_server') and
+    if not _later(v, 'plex_media_nfs_server', 'plex_media_nfs_path', 'plex_media_claim') and \
+            not v.get('plex_media_claim') and not (v.get('plex_media_nfs_server') and
                                               str(v.get('plex_media_nfs_path') or '').startswith('/')):
         report.add(_where(v, 'plex_media_nfs_path'), "Missing NAS export for Plex's media "
                    '(plex_media_nfs_server={0!r}, plex_media_nfs_path={1!r})'.format(v.get('plex_media_nfs_server', ''),
                                                        v.get('plex_media_nfs_path', '')),
                    'set plex_media_nfs_server and an absolute plex_media_nfs_path, or plex_media_claim')
-    if v.get('plex_db_backup_enabled') and not (v.get('plex_db_backup_nfs_server') and
+    if v.get('plex_db_backup_enabled') and not _later(v, 'plex_db_backup_nfs_server', 'plex_db_backup_nfs_path') \
+            and not (v.get('plex_db_backup_nfs_server') and
                                                 str(v.get('plex_db_backup_nfs_path') or '').startswith('/')):
         report.add(_where(v, 'plex_db_backup_nfs_path'), 'plex_db_backup_enabled=true needs the NAS export for the '
                    'copies', 'set plex_db_backup_nfs_server and an absolute plex_db_backup_nfs_path')

@@ -423,6 +423,13 @@ LEGIT = [
                             longhorn_backup_target_credential_secret='longhorn-s3')),
     ('dns-names-as-hosts', _dns_names),
     ('managed-nas', managed_nas()),
+    ('managed-nas-wired-to-its-facts', both(managed_nas(), gv(
+        NAS, media_stack_nfs_server="{{ hostvars[groups.nas[0]].nas_nfs_facts.server }}",
+        media_stack_nfs_path="{{ hostvars[groups.nas[0]].nas_nfs_facts.data_path_v4 }}",
+        plex_media_nfs_server="{{ hostvars[groups.nas[0]].nas_nfs_facts.server }}",
+        plex_media_nfs_path="{{ hostvars[groups.nas[0]].nas_nfs_facts.data_path_v4 }}",
+        longhorn_backup_target="nfs://{{ hostvars[groups.nas[0]].nas_nfs_facts.server }}:"
+                               "{{ hostvars[groups.nas[0]].nas_nfs_facts.backup_path_v4 }}"))),
     ('tokens-with-metacharacters', gv(VAULT, vault_k3s_token='K10%s.*[a-z]+$^(x)|y?\\d{2}',
                                       vault_qbittorrent_password='p%40ss.*w0rd$', vault_plex_claim_token='',
                                       vault_proxmox_api_token_secret='5f%3a.*?+[]{}()^$|\\')),

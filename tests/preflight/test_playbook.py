@@ -70,7 +70,7 @@ def test_corpus_case_through_ansible_playbook(tmp_path, name):
 
 
 @needs_offline
-@pytest.mark.parametrize('name', ['dns-names-as-hosts', 'tokens-with-metacharacters'])
+@pytest.mark.parametrize('name', ['dns-names-as-hosts', 'tokens-with-metacharacters', 'managed-nas-wired-to-its-facts'])
 def test_legitimate_variant_through_ansible_playbook(tmp_path, name):
     edit = dict(LEGIT)[name]
     inv = _copy(tmp_path)
