@@ -15,8 +15,9 @@ description:
   - Takes the server group (in inventory order) and which servers already hold etcd data, and returns which server
     runs C(cluster-init), the servers that join one at a time through the VIP, and whether the cluster already exists.
   - The same plugin file also provides C(k3s_cluster_errors), C(k3s_restart_allowed), C(k3s_arch),
-    C(kernel_cmdline_set) and C(k3s_node_patch) (the merge patch that gives a Kubernetes Node the labels and taints
-    the collection owns, without removing any other).
+    C(kernel_cmdline_set), C(k3s_node_patch) (the merge patch that gives a Kubernetes Node the labels and taints
+    the collection owns, without removing any other), and the join token filters C(k3s_ca_hash), C(k3s_join_token)
+    and C(k3s_token_secret).
 positional: servers
 options:
   _input:
@@ -60,9 +61,18 @@ _value:
       type: int
 '''
 
+import base64
+import binascii
+import hashlib
 import ipaddress
+import re
 
 from ansible.errors import AnsibleFilterError
+
+try:
+    from cryptography import x509
+except ImportError:  # only needed for CA bundles; reported when one is hashed
+    x509 = None
 
 SUPPORTED_ARCHES = {
     'x86_64': 'amd64', 'amd64': 'amd64',
@@ -212,27 +222,37 @@ def k3s_cluster_errors(cluster):
     return errors
 
 
-def kernel_cmdline_set(cmdline, params):
+def kernel_cmdline_set(cmdline, params, absent=None):
     """Set each key of params in a kernel command line exactly once, keeping every other word and its order.
 
     params: dict key -> value (None or '' for a bare flag). A key that already has the wanted value keeps its place;
     duplicates of a managed key are removed; a missing key is appended.
-    cgroup_enable is special: the kernel accepts it several times with different values, so pass
-    {'cgroup_enable': ['memory', 'cpuset']} to require each value once.
+    A list value marks a repeatable key: the kernel accepts cgroup_enable several times with different values, so
+    {'cgroup_enable': ['memory']} requires cgroup_enable=memory once and keeps other cgroup_enable words.
+    absent: keys removed wherever they appear (e.g. ['cgroup_memory'], which current kernels do not know).
     """
     words = str(cmdline or '').split()
     out = []
     placed = set()
     wanted = {}
+    repeatable = set()
+    removed = set(absent or [])
     for key, value in (params or {}).items():
+        if key in removed:
+            raise AnsibleFilterError(
+                'kernel_cmdline_set: {0} is both wanted and absent; keep it in one list'.format(key))
+        if isinstance(value, (list, tuple)):
+            repeatable.add(key)
         values = value if isinstance(value, (list, tuple)) else [value]
         wanted[key] = ['' if v is None else str(v) for v in values]
     for word in words:
         key, _sep, value = word.partition('=')
+        if key in removed:
+            continue
         if key not in wanted:
             out.append(word)
             continue
-        if len(wanted[key]) > 1:
+        if key in repeatable:
             if value not in wanted[key]:
                 out.append(word)  # another value of a repeatable key (e.g. cgroup_enable=blkio): not ours
             elif (key, value) not in placed:
@@ -245,7 +265,7 @@ def kernel_cmdline_set(cmdline, params):
         out.append(key if want == '' else '{0}={1}'.format(key, want))
         placed.add((key, None))
     for key, values in wanted.items():
-        if len(values) > 1:
+        if key in repeatable:
             for value in values:
                 if (key, value) not in placed:
                     out.append('{0}={1}'.format(key, value))
@@ -298,6 +318,96 @@ def k3s_node_patch(node, labels, taints):
     return patch
 
 
+_PEM_CERT = re.compile(r'-----BEGIN CERTIFICATE-----\s+([A-Za-z0-9+/=\s]+?)-----END CERTIFICATE-----')
+_TOKEN_USERS = {'server': 'server', 'agent': 'node'}
+
+
+def _pem_certificates(pem):
+    ders = []
+    for body in _PEM_CERT.findall(pem):
+        try:
+            ders.append(base64.b64decode(''.join(body.split()), validate=True))
+        except (binascii.Error, ValueError):
+            continue
+    return [der for der in ders if der]
+
+
+def _bundle_root(ders):
+    """The DER of the root certificate the first certificate chains to (issuer == subject at the end)."""
+    if x509 is None:
+        raise AnsibleFilterError('k3s_ca_hash: the CA file is a bundle; hashing its root needs the Python '
+                                 'cryptography library on the controller (pip install cryptography)')
+    certs = [x509.load_der_x509_certificate(der) for der in ders]
+    current, seen = certs[0], set()
+    while current.issuer != current.subject:
+        seen.add(id(current))
+        issuers = [c for c in certs if c.subject == current.issuer and id(c) not in seen]
+        if not issuers:
+            raise AnsibleFilterError(
+                'k3s_ca_hash: the CA bundle does not contain the root of its first certificate ({0}); k3s cannot '
+                'hash it either. Fix the bundle.'.format(current.issuer.rfc4514_string()))
+        current = issuers[0]
+    return ders[certs.index(current)]
+
+
+def k3s_ca_hash(pem):
+    """The CA hash of a k3s secure token, computed as k3s does (pkg/clientaccess/token.go, hashCA).
+
+    One certificate (the self-signed cluster CA k3s generates): sha256 of the file's bytes as stored. A bundle
+    (custom CA): sha256 of the DER of the root certificate the first one chains to.
+    """
+    data = pem.decode('utf-8') if isinstance(pem, bytes) else str(pem or '')
+    ders = _pem_certificates(data)
+    if not ders:
+        raise AnsibleFilterError('k3s_ca_hash: no PEM certificate in the cluster CA file; it should be '
+                                 '/var/lib/rancher/k3s/server/tls/server-ca.crt of a server that has started')
+    if len(ders) == 1:
+        return hashlib.sha256(data.encode('utf-8')).hexdigest()
+    return hashlib.sha256(_bundle_root(ders)).hexdigest()
+
+
+def _split_token(token):
+    """(ca_hash or '', secret) of a short or secure k3s token ('K10<hash>::<user>:<secret>')."""
+    token = str(token or '').strip()
+    if not token.startswith('K10'):
+        return '', token
+    ca_hash, sep, creds = token[3:].partition('::')
+    if not sep:
+        return '', token
+    _user, sep, secret = creds.partition(':')
+    return ca_hash, (secret if sep else creds)
+
+
+def k3s_token_secret(token):
+    """The secret of a short or secure k3s token (what k3s compares with its passwd entry)."""
+    return _split_token(token)[1]
+
+
+def k3s_join_token(secret, ca_hash, kind='server'):
+    """The secure join token K10<ca_hash>::server:<secret> (kind server) or K10<ca_hash>::node:<secret> (agent).
+
+    secret may itself be a secure token (e.g. copied from /var/lib/rancher/k3s/server/token): its secret is used,
+    after checking its CA hash is this cluster's.
+    """
+    if kind not in _TOKEN_USERS:
+        raise AnsibleFilterError('k3s_join_token: kind must be server or agent, not {0!r}'.format(kind))
+    ca_hash = str(ca_hash or '').lower()
+    if not re.match('^[0-9a-f]{64}$', ca_hash):
+        raise AnsibleFilterError('k3s_join_token: the CA hash must be 64 hex digits (a sha256), not {0!r}'.format(
+            ca_hash))
+    given_hash, secret = _split_token(secret)
+    if not secret:
+        raise AnsibleFilterError('k3s_join_token: the {0} secret is empty; set k3s_common_{1} or let the first '
+                                 'server keep a generated one'.format(kind, 'token' if kind == 'server'
+                                                                      else 'agent_token'))
+    if given_hash and given_hash.lower() != ca_hash:
+        raise AnsibleFilterError(
+            'k3s_join_token: the given {0} token carries the CA hash {1}, but this cluster\'s CA hashes to {2}: '
+            'it is the token of another cluster (or of this one before its CA changed). Give the secret alone or '
+            'the token from this cluster\'s /var/lib/rancher/k3s/server/token.'.format(kind, given_hash, ca_hash))
+    return 'K10{0}::{1}:{2}'.format(ca_hash, _TOKEN_USERS[kind], secret)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -307,4 +417,7 @@ class FilterModule(object):
             'k3s_arch': k3s_arch,
             'kernel_cmdline_set': kernel_cmdline_set,
             'k3s_node_patch': k3s_node_patch,
+            'k3s_ca_hash': k3s_ca_hash,
+            'k3s_join_token': k3s_join_token,
+            'k3s_token_secret': k3s_token_secret,
         }

@@ -11,7 +11,8 @@ description:
     the inventory is fine). Used by C(playbooks/00_preflight.yml).
   - Checks the required groups, that every address is unique and inside O(_input.network), that each host's role
     variables satisfy the role's C(meta/argument_specs.yml), that GPU, storage and NAS declarations agree, and the
-    k3s cluster rules of the C(homelab.mediacluster.k3s_cluster_errors) filter.
+    k3s cluster rules of the C(homelab.mediacluster.k3s_cluster_errors) filter, and that every host reached over
+    SSH has a login user (and C(ansible_become) when that user is not root).
   - The same plugin file also provides C(k3s_lxc_privilege_problems) (k3s nodes in unprivileged LXC containers,
     also called by the roles proxmox_guests and proxmox_k3s_lxc) and C(k3s_lxc_feature_warnings) (keyctl/nesting
     on a privileged k3s container).
@@ -19,7 +20,8 @@ options:
   _input:
     description:
       - "A dict: C(groups) (the play's C(groups)), C(hostvars) (host -> its variables), C(network) (CIDR every
-        node address must be in), C(vip), C(roles) (role name -> list of hosts it runs on)."
+        node address must be in), C(vip), C(roles) (role name -> list of hosts it runs on), C(remote_user)
+        (Ansible's configured remote user, if any), C(sources) (the inventory sources, read for duplicate keys)."
     type: dict
     required: true
 '''
@@ -287,10 +289,52 @@ def k3s_lxc_feature_warnings(data):
     return warnings
 
 
+# Connections that log in to a host as a user (a local or container connection needs none).
+_LOGIN_CONNECTIONS = (None, '', 'ssh', 'ansible.builtin.ssh', 'smart', 'paramiko', 'paramiko_ssh',
+                      'ansible.builtin.paramiko_ssh')
+
+
+def _truthy(value):
+    return str(value).strip().lower() in ('1', 'true', 'yes', 'on', 'y', 't')
+
+
+def _check_login_users(groups, hostvars, remote_user=None):
+    """Every host reached over SSH needs a user that machine knows, and root or `become` for the roles.
+
+    The user comes from ansible_user, its alias ansible_ssh_user, or Ansible's configured remote_user (ansible.cfg
+    `remote_user`, ANSIBLE_REMOTE_USER; the lab sets `ansible_user: root` for all). Without any of them Ansible
+    logs in as whoever runs the controller, which a Proxmox host, a CT, a cloud-init VM or a Pi does not know."""
+    problems = []
+    controller = set(groups.get('controller', []))
+    hosts = sorted(set(h for g, members in groups.items() if g not in ('all', 'ungrouped') for h in members))
+    for host in hosts:
+        hv = hostvars.get(host, {})
+        if host in controller or hv.get('ansible_connection') not in _LOGIN_CONNECTIONS:
+            continue
+        user = hv.get('ansible_user') or hv.get('ansible_ssh_user') or remote_user
+        guest = hv.get('proxmox_guest') or {}
+        if not user:
+            hint = ('the cloud-init user of its template, ansible_user: {0}'.format(guest['ciuser'])
+                    if guest.get('type') == 'vm' and guest.get('ciuser') else
+                    'ansible_user: root (Proxmox puts the SSH key in root\'s authorized_keys)'
+                    if guest.get('type') == 'lxc' or host in groups.get('proxmox_hosts', []) else
+                    'the user created on the Pi (Raspberry Pi OS has no root login) with ansible_become: true'
+                    if hv.get('node_flavour') == 'pi' else
+                    'the user its SSH key is authorised for, with ansible_become: true unless it is root')
+            problems.append('{0} has no login user: Ansible would log in as the user running the controller. Set '
+                            '{1} (hosts.yml or host_vars/{0}; see inventory/example)'.format(host, hint))
+        elif str(user) != 'root' and not _truthy(hv.get('ansible_become', False)):
+            problems.append('{0} logs in as {1} with ansible_become false: the roles change system files and '
+                            'some plays (Proxmox, NAS, Longhorn node prep) do not switch to root themselves. Set '
+                            'ansible_become: true for {0} (sudo), or log in as root'.format(host, user))
+    return problems
+
+
 SKIP_VARS = frozenset(('groups', 'group_names', 'hostvars', 'omit', 'playbook_dir', 'inventory_hostname',
                        'inventory_hostname_short', 'inventory_dir', 'inventory_file', 'role_names', 'play_hosts',
                        'environment', 'vars', 'role_path', 'module_setup', 'ansible_facts'))
-KEEP_ANSIBLE_VARS = frozenset(('ansible_host', 'ansible_user', 'ansible_port', 'ansible_connection'))
+KEEP_ANSIBLE_VARS = frozenset(('ansible_host', 'ansible_user', 'ansible_ssh_user', 'ansible_port',
+                               'ansible_connection', 'ansible_become'))
 UNDEFINED = re.compile(r"'([A-Za-z_][A-Za-z0-9_]*)' is undefined")
 
 
@@ -632,6 +676,7 @@ def inventory_problems(data):
             rule(values, {'groups': groups, 'hostvars': resolved}, report,
                  host if role in ('node_prep', 'nas_nfs') else '')
     report.extend(k3s_lxc_privilege_problems({'groups': groups, 'hostvars': resolved}))
+    report.extend(_check_login_users(groups, resolved, data.get('remote_user')))
     rules.cross_role(controller, groups, resolved, network, report)
     given = {h: [n for n in values if not n.startswith('_')] for h, values in resolved.items()}
     rules.unknown_variables(given, _all_specs(), report, where.get)

@@ -101,7 +101,7 @@ def add_to(group, host, **values):
 
 def managed_nas(**values):
     def change(top, k3s):
-        top['nas']['hosts'] = {'nas1': dict({'ansible_host': '192.168.1.29',
+        top['nas']['hosts'] = {'nas1': dict({'ansible_host': '192.168.1.29', 'ansible_user': 'root',
                                              'nas_nfs_clients': ['192.168.1.0/24']}, **values)}
     return hosts(change)
 
@@ -165,8 +165,8 @@ BROKEN = [
     ('ip-double-dot', hostvar('k3s-cp1', ansible_host='192.168..11'), '192.168..11 is not a valid IP address',
      'k3s-cp1 ansible_host'),
     ('pve-ip-typo', hostvar('pve', ansible_host='192.168.1.1900'), '192.168.1.1900 is not a valid IP', 'pve'),
-    ('duplicate-host-block', text('hosts.yml', '            k3s-w3:\n', '            k3s-w2:\n'
-                                  '              ansible_host: 192.168.1.23\n            k3s-w3:\n'),
+    ('duplicate-host-block', text('hosts.yml', '            k3s-w3:', '            k3s-w2:\n'
+                                  '              ansible_host: 192.168.1.23\n            k3s-w3:'),
      'the key k3s-w2 is given twice', 'hosts.yml line'),
     ('duplicate-var-key', text(CLUSTER, 'k3s_common_version:', 'k3s_common_vip: 192.168.1.101\nk3s_common_version:'),
      'the key k3s_common_vip is given twice', 'group_vars/all/cluster.yml line'),
@@ -398,8 +398,12 @@ def _dns_names(inv):
 
 def _bare_metal(inv):
     data = _load(inv / 'hosts.yml')
-    top, _k3s = _groups(data)
+    top, k3s = _groups(data)
     top.pop('proxmox_hosts')
+    for group in k3s.values():  # the VMs' login came from their cloud-init user; installed by hand now
+        for hv in group['hosts'].values():
+            if 'proxmox_guest' in str(hv.get('ansible_user')):
+                hv['ansible_user'] = 'ubuntu'
     _dump(inv / 'hosts.yml', data)
     for host in ('k3s-cp1', 'k3s-w1', 'k3s-w3'):
         (inv / 'host_vars' / host / 'proxmox_guest.yml').unlink()

@@ -4,6 +4,7 @@ rules never open a connection), so this needs no network namespace; it is the fa
 
 import importlib
 
+from ansible import constants as C
 from ansible.inventory.manager import InventoryManager
 from ansible.parsing.dataloader import DataLoader
 from ansible.vars.hostvars import HostVars
@@ -35,4 +36,4 @@ def run_rules(inventory_dir):
     hostvars = HostVars(inventory=inventory, variable_manager=variables, loader=loader)
     groups = {name: [h.name for h in group.get_hosts()] for name, group in inventory.groups.items()}
     return inventory_problems({'groups': groups, 'hostvars': hostvars, 'roles': _roles(groups),
-                               'sources': [str(inventory_dir)]})
+                               'sources': [str(inventory_dir)], 'remote_user': C.DEFAULT_REMOTE_USER})

@@ -170,3 +170,15 @@ def test_cmdline_removes_duplicates_and_fixes_values_in_place():
 def test_cmdline_keeps_unmanaged_values_of_a_repeatable_key_and_bare_flags():
     result = k3s.kernel_cmdline_set(BASE + ' cgroup_enable=blkio', dict(PI, nosplash=None)).split()
     assert 'cgroup_enable=blkio' in result and result.count('nosplash') == 1
+
+
+def test_cmdline_absent_keys_go_everywhere_and_a_one_value_list_is_repeatable():
+    line = BASE + ' cgroup_memory=1 cgroup_enable=cpuset cgroup_memory=1'
+    result = k3s.kernel_cmdline_set(line, {'cgroup_enable': ['memory']}, ['cgroup_memory']).split()
+    assert 'cgroup_memory=1' not in result
+    assert result == BASE.split() + ['cgroup_enable=cpuset', 'cgroup_enable=memory']
+
+
+def test_cmdline_key_both_wanted_and_absent_is_refused():
+    with pytest.raises(k3s.AnsibleFilterError, match='both wanted and absent'):
+        k3s.kernel_cmdline_set(BASE, {'cgroup_memory': 1}, ['cgroup_memory'])
