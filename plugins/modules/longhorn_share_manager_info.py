@@ -50,7 +50,7 @@ options:
         missing.
     type: str
 extends_documentation_fragment:
-  - kubernetes.core.k8s_auth_options
+  - homelab.mediacluster.kubernetes_auth
 requirements:
   - kubernetes >= 24.2.0
 """

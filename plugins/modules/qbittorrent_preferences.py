@@ -47,6 +47,9 @@ options:
       - qBittorrent preferences by their API name, such as C(save_path), C(auto_tmm_enabled),
         C(category_changed_tmm_enabled). A name qBittorrent does not report fails (a typo would otherwise be
         ignored by qBittorrent).
+      - Each value is compared as the type qBittorrent reports for that preference, so C(yes) or C("true") for a
+        boolean, C("7") for a number and C(/data/torrents/) for a folder that qBittorrent has as C(/data/torrents) are
+        the same setting and make no write. A value that cannot be of that type fails before anything is written.
       - Do not put C(web_ui_password) here; use O(password).
     type: dict
     default: {}
@@ -97,12 +100,61 @@ retries:
 
 import json
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.homelab.mediacluster.plugins.module_utils.qbittorrent import QbittorrentClient
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
     MediaApiError,
     normalize_path,
     run_media_module,
 )
+
+# Preferences that hold a folder: compared without trailing slashes (qBittorrent may report /data/torrents/).
+PATH_PREFERENCES = frozenset(['save_path', 'temp_path', 'export_dir', 'export_dir_fin'])
+TYPE_NAMES = {bool: 'a boolean', int: 'an integer', float: 'a number', str: 'a string'}
+
+
+def _is_path(key):
+    return key in PATH_PREFERENCES or key.endswith('_path') or key.endswith('_dir')
+
+
+def _typed(key, value, current, url):
+    """value as the type qBittorrent reports for key (booleans and numbers may be given as strings, as Ansible
+    users write them); a value that is not of that type fails before anything is written."""
+    try:
+        if isinstance(current, bool):
+            return boolean(value, strict=True)
+        if isinstance(current, (int, float)):
+            if isinstance(value, bool):
+                raise ValueError(value)
+            if isinstance(value, str):
+                text = value.strip()
+                try:
+                    return int(text)
+                except ValueError:
+                    return float(text)
+            if isinstance(value, (int, float)):
+                return value
+            raise ValueError(value)
+        if isinstance(current, str):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return str(value)
+            if not isinstance(value, str):
+                raise ValueError(value)
+            return value
+    except (TypeError, ValueError):
+        raise MediaApiError('preference {0!r} is {1} in qBittorrent at {2} (now {3!r}), and {4!r} is not one: give {1} '
+                            'for it'.format(key, TYPE_NAMES[type(current)], url, current, value)) from None
+    return value  # lists and mappings: as given
+
+
+def _same(key, value, current):
+    """Whether the typed desired value is what qBittorrent has (folders without trailing slashes)."""
+    if isinstance(value, str) and isinstance(current, str) and _is_path(key):
+        return normalize_path(value) == normalize_path(current)
+    if isinstance(value, bool) or isinstance(current, bool):
+        return value is current
+    return value == current
 
 
 def run(module):
@@ -128,8 +180,9 @@ def run(module):
         if key not in current:
             raise MediaApiError('preference {0!r} is not one qBittorrent {1} reports; check its name in the WebUI '
                                 'API v2 documentation (app/preferences)'.format(key, client.api.url))
-        if current[key] != value:
-            changes[key] = value
+        typed = _typed(key, value, current[key], client.api.url)
+        if not _same(key, typed, current[key]):
+            changes[key] = typed
     if change_password:
         changes['web_ui_password'] = params['password']
 

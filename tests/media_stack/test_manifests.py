@@ -216,7 +216,11 @@ def _seed(script, config_dir, username, pbkdf2, shell):
 def test_seed_script_writes_the_password_and_keeps_other_settings(rendered, tmp_path, shell):
     script = objects(rendered, 'defaults', 'ConfigMap')[0]['data']['seed-webui-password.sh']
     fresh = _seed(script, tmp_path / 'fresh', 'admin', 'c2FsdA==:a2V5', shell)
-    assert fresh == '[Preferences]\nWebUI\\Username=admin\nWebUI\\Password_PBKDF2="@ByteArray(c2FsdA==:a2V5)"\n'
+    # a missing file starts from the LinuxServer image's defaults (issue 16 item 10)
+    assert fresh == ('[AutoRun]\nenabled=false\nprogram=\n\n[LegalNotice]\nAccepted=true\n\n[Preferences]\n'
+                     'WebUI\\Username=admin\nWebUI\\Password_PBKDF2="@ByteArray(c2FsdA==:a2V5)"\n'
+                     'Connection\\UPnP=false\nConnection\\PortRangeMin=6881\nWebUI\\Address=*\n'
+                     'WebUI\\ServerDomains=*\n')
     existing = tmp_path / 'existing' / 'qBittorrent'
     existing.mkdir(parents=True)
     (existing / 'qBittorrent.conf').write_text(

@@ -61,7 +61,10 @@ def established(crd):
 
 def _parse_path(path, _original=kmock_parsing.parse_path):
     """kmock reads /api/v1/namespaces/<name> as "namespace <name>, no resource" and then 404s every request on a
-    Namespace object; the API server reads it as the Namespace named <name>."""
+    Namespace object; the API server reads it as the Namespace named <name>. And it cannot parse the list of all
+    Namespaces (/api/v1/namespaces) at all."""
+    if path.strip('/').split('?')[0] == 'api/v1/namespaces':
+        return kmock_parsing.ParsedPath('', 'v1', 'namespaces', None, None, None)
     parsed = _original(path)
     if parsed.group == '' and parsed.plural is None and parsed.namespace and parsed.name is None:
         return kmock_parsing.ParsedPath(parsed.group, parsed.version, 'namespaces', None, parsed.namespace, None)

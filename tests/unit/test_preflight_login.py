@@ -3,13 +3,12 @@
 import sys
 
 import pytest
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 from ..conftest import ROOT
 
-# import the filter as Ansible does (its own collection loader), so other tests that need it find it installed
-if not any(isinstance(finder, _AnsibleCollectionFinder) for finder in sys.meta_path):
-    _AnsibleCollectionFinder(paths=[str(ROOT / '.collections')])._install()
+# the same import as the other preflight rule tests (tests/unit/test_pve_preflight_rules.py): the checkout linked
+# as a collection on sys.path; installing Ansible's own collection finder here broke the modules imported that way
+sys.path.insert(0, str(ROOT / '.collections'))
 from ansible_collections.homelab.mediacluster.plugins.filter import preflight  # noqa: E402
 
 GROUPS = {'all': ['localhost', 'pve', 'cp1'], 'controller': ['localhost'], 'proxmox_hosts': ['pve'],

@@ -1,0 +1,144 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: homelab.mediacluster contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: k8s_semantics_check
+short_description: Check manifests against what a real k3s cluster enforces, offline
+version_added: 0.2.0
+description:
+  - Evaluates the manifests of one delivery the way a k3s cluster would, without a cluster.
+  - Pod Security admission of every pod template against the C(enforce) level of its namespace (C(warn) and
+    C(audit) violations are warnings).
+  - Scheduling of every workload on the node model (O(nodes)), the Longhorn HelmChart's components included; a
+    workload no node can run (a DaemonSet on no node) is an error, a preferred affinity matching no node a warning.
+  - NetworkPolicy paths of the declared O(flows) with Kubernetes semantics and k3s's kube-router/flannel treatment of
+    host-network sources.
+  - Used by the P(homelab.mediacluster.k8s_delivery#role) role's validate step in apply and export modes, before
+    anything is applied or written; see C(docs/delivery.md).
+author:
+  - homelab.mediacluster contributors
+options:
+  manifests:
+    description: The manifests of the delivery, one dict per object.
+    type: list
+    elements: raw
+    required: true
+  context_manifests:
+    description:
+      - Objects delivered by another step that these depend on (a device-plugin DaemonSet, Namespaces,
+        NetworkPolicies). Used for the evaluation; their own problems are not reported here.
+    type: list
+    elements: raw
+    default: []
+  nodes:
+    description:
+      - The node model, C(hostvars | homelab.mediacluster.k3s_node_model(groups, mode)). Empty skips the
+        scheduling rules (and host flows can then only be evaluated as C(same) or C(any) of nothing).
+    type: list
+    elements: dict
+    default: []
+  flows:
+    description:
+      - The traffic the caller needs, each C({name, source, destination}); see C(docs/delivery.md).
+    type: list
+    elements: dict
+    default: []
+  namespace_labels:
+    description:
+      - Labels of the namespaces that exist on the cluster (apply mode), by name. Rendered Namespace objects win.
+    type: dict
+    default: {}
+  cluster_cidr:
+    description: The cluster's pod CIDR (k3s C(cluster-cidr)).
+    type: str
+    default: 10.42.0.0/16
+  service_cidr:
+    description: The cluster's Service CIDR (k3s C(service-cidr)).
+    type: str
+    default: 10.43.0.0/16
+  fail_on_error:
+    description: Fail when there are errors. With V(false) the module succeeds and returns RV(errors).
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    details: Reads nothing but its arguments and changes nothing; it runs the same in check mode.
+  diff_mode:
+    support: none
+    details: There is nothing to diff.
+"""
+
+EXAMPLES = r"""
+- name: Check the media stack as the cluster would
+  homelab.mediacluster.k8s_semantics_check:
+    manifests: "{{ manifests }}"
+    nodes: "{{ hostvars | homelab.mediacluster.k3s_node_model(groups, 'export') }}"
+    flows:
+      - name: "wiring: Prowlarr reaches Sonarr"
+        source: {kind: pod, namespace: media, labels: {app.kubernetes.io/name: prowlarr}}
+        destination: {namespace: media, labels: {app.kubernetes.io/name: sonarr}, port: 8989}
+"""
+
+RETURN = r"""
+errors:
+  description: One line per problem, naming the object or flow, the rule and the fix.
+  returned: always
+  type: list
+  elements: str
+  sample: ["DaemonSet longhorn-system/longhorn-manager: scheduling: no node can run it (...)"]
+warnings_found:
+  description: Warnings (Pod Security warn/audit levels, preferred affinities matching no node).
+  returned: always
+  type: list
+  elements: str
+valid:
+  description: Whether there were no errors.
+  returned: always
+  type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec={
+            'manifests': {'type': 'list', 'elements': 'raw', 'required': True},
+            'context_manifests': {'type': 'list', 'elements': 'raw', 'default': []},
+            'nodes': {'type': 'list', 'elements': 'dict', 'default': []},
+            'flows': {'type': 'list', 'elements': 'dict', 'default': []},
+            'namespace_labels': {'type': 'dict', 'default': {}},
+            'cluster_cidr': {'type': 'str', 'default': '10.42.0.0/16'},
+            'service_cidr': {'type': 'str', 'default': '10.43.0.0/16'},
+            'fail_on_error': {'type': 'bool', 'default': True},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    try:
+        result = cluster_semantics.check(
+            params['manifests'], params['nodes'], params['flows'], params['namespace_labels'],
+            cluster_cidr=params['cluster_cidr'], service_cidr=params['service_cidr'],
+            context_manifests=params['context_manifests'])
+    except (ValueError, TypeError, KeyError) as exc:
+        module.fail_json(msg='The cluster-semantics check could not evaluate the input: {0}; check the nodes, flows '
+                             'and CIDRs given to the delivery layer.'.format(exc))
+    out = {'changed': False, 'errors': result['errors'], 'warnings_found': result['warnings'],
+           'valid': not result['errors']}
+    if result['errors'] and params['fail_on_error']:
+        module.fail_json(msg='; '.join(result['errors']), **out)
+    module.exit_json(**out)
+
+
+if __name__ == '__main__':
+    main()
