@@ -33,7 +33,7 @@ BAD = [
      r'airgap file\(s\) missing on the controller: /nonexistent/images\.tar\.zst'),
     ('wrong-airgap-checksum', ['cp1'], ['w1'], [], {'k3s_common_airgap_binary_sha256': '0' * 64}, {},
      r'is not the release you pinned'),
-    ('no-vip', ['cp1'], ['w1'], [], {'k3s_common_vip': ''}, {}, r'Set k3s_common_vip to the control-plane VIP'),
+    ('no-vip', ['cp1'], ['w1'], [], {'k3s_common_vip': ''}, {}, r'k3s_common_vip is empty'),
 ]
 
 

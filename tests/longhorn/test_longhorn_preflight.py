@@ -9,30 +9,30 @@ JOB = {'name': 'nightly-backup', 'task': 'backup', 'cron': '0 3 * * *', 'retain'
 
 BAD = [
     ('backup-url-http', {'longhorn_backup_target': 'http://nas/backups'},
-     'longhorn_backup_target="http://nas/backups" is not a Longhorn backup target'),
+     'longhorn_backup_target=http://nas/backups is not a Longhorn backup target'),
     ('backup-url-nfs-no-path', {'longhorn_backup_target': 'nfs://10.77.0.29/longhorn_backup'},
      'use\nnfs://<server>:/<export path>'),
     ('s3-without-secret', {'longhorn_backup_target': 's3://bucket@us-east-1/lh'},
-     'longhorn_backup_target_credential_secret naming the credentials Secret'),
+     'an s3:// longhorn_backup_target needs longhorn_backup_target_credential_secret'),
     ('cron-syntax', {'longhorn_recurring_jobs': [dict(JOB, cron='61 3 * * *')]},
-     'RecurringJob nightly-backup in longhorn_recurring_jobs is invalid'),
+     "job nightly-backup: cron='61 3 * * *' is not a valid five-field cron schedule"),
     ('cron-fields', {'longhorn_recurring_jobs': [dict(JOB, cron='0 3 * *')]},
-     'got "0 3 * *"'),
+     "cron='0 3 * *' is not a valid five-field cron schedule"),
     ('retain-zero', {'longhorn_recurring_jobs': [dict(JOB, retain=0)]},
-     'retain as a whole number >= 1 for backup jobs (got 0)'),
+     'retain=0 must be a whole number >= 1 for a backup job'),
     ('retain-seven', {'longhorn_recurring_jobs': [dict(JOB, retain='seven')]},
-     'retain as a whole number >= 1 for backup jobs (got "seven")'),
+     "retain='seven' must be a whole number >= 1 for a backup job"),
     ('backup-job-without-target', {'longhorn_backup_target': ''},
      'a backup job needs\nlonghorn_backup_target'),
     ('duplicate-job-names', {'longhorn_recurring_jobs': [JOB, JOB]},
-     'longhorn_recurring_jobs names must be unique'),
+     'RecurringJob names repeat: nightly-backup'),
     ('replicas-over-nodes', {'longhorn_replica_count': 3},
      'longhorn_replica_count=3 needs at least that many storage nodes, and there are 2 (w1, w2)'),
     ('replicas-zero', {'longhorn_replica_count': 0}, 'longhorn_replica_count=0 needs'),
     ('ui-expose-unknown', {'longhorn_ui_expose': 'nodeport'},  # caught by meta/argument_specs.yml
      'value of longhorn_ui_expose must be one of: none, ingress, httproute, got: nodeport'),
     ('httproute-without-gateway', {'longhorn_ui_expose': 'httproute'},
-     'httproute needs\nlonghorn_ui_gateway_parent_refs'),
+     'longhorn_ui_expose=httproute has no Gateway'),
 ]
 
 
@@ -55,5 +55,5 @@ def test_lxc_storage_node_is_refused(tmp_path):
     playbook = write_longhorn_playbook(tmp_path / 'pb', storage_nodes=('w1', 'w2', 'w3'), flavours={'w3': 'lxc'})
     code, out = run_playbook('longhorn-bad-lxc', playbook, extra_vars=export_vars(tree))
     assert code != 0
-    assert _flat('w3 (node_flavour lxc) cannot run Longhorn') in _flat(out)
+    assert _flat('w3: node_flavour lxc cannot run Longhorn') in _flat(out)
     assert not tree.exists()

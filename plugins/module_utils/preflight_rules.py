@@ -1,0 +1,673 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The input rules of every role, once, in Python.
+
+Called by the roles' own preflight (``homelab.mediacluster.role_problems``: the role run alone, e.g. --tags plex)
+and by playbooks/00_preflight.yml for the whole inventory (``homelab.mediacluster.inventory_problems``). Nothing
+here contacts a host: the rules read the variables the inventory gives (merged over the role defaults) and the
+controller's own files (zoneinfo, airgap files).
+
+Every rule reports one line per problem: where (host, group or file and variable), what is wrong, how to fix it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import difflib
+import functools
+import hashlib
+import ipaddress
+import os
+import re
+import zoneinfo
+
+from ansible_collections.homelab.mediacluster.plugins.test.cron_expression import cron_expression
+
+KNOWN_GROUPS = ('all', 'ungrouped', 'controller', 'proxmox_hosts', 'k3s_cluster', 'k3s_servers', 'k3s_agents',
+                'storage_nodes', 'gpu_nodes', 'nas')
+EXCLUSIVE_GROUPS = (('k3s_servers', 'k3s_agents'),)
+
+DNS_LABEL = re.compile(r'^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$')
+DNS_NAME = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')
+QUANTITY = re.compile(r'^[0-9]+(\.[0-9]+)?([KMGTPE]i?|k)?$')
+PINNED_IMAGE = re.compile(r'^[^:@]+(:[0-9A-Za-z][^:]*|@sha256:[0-9a-f]{64})$')
+CLAIM_TOKEN = re.compile(r'^claim-[A-Za-z0-9_-]{10,}$')
+K3S_VERSION = re.compile(r'^v1\.(2[89]|3[0-5])\.[0-9]+\+k3s[0-9]+$')
+ZONEINFO_DIRS = ('/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zoneinfo')
+# what a role's variables default to when the default is a template (computed here from the inventory instead)
+# roles/media_stack/vars/main.yml _media_stack_api_key_apps (a unit test keeps them in step)
+MEDIA_STACK_API_KEY_APPS = ('prowlarr', 'sonarr', 'radarr', 'sabnzbd', 'bazarr')
+LONGHORN_RETAINING_TASKS = ('snapshot', 'backup', 'snapshot-force-create', 'backup-force-create')
+LONGHORN_BACKUP_TASKS = ('backup', 'backup-force-create')
+
+
+class Report(object):
+    """Problems as 'where: what; fix' lines. Identical problems at several places collapse into one line."""
+
+    def __init__(self):
+        self._items = {}
+
+    def add(self, where, what, fix=''):
+        key = (what, fix)
+        places = self._items.setdefault(key, [])
+        for place in ([where] if isinstance(where, str) else list(where)):
+            if place and place not in places:
+                places.append(place)
+
+    def extend(self, lines):
+        for line in lines:
+            self.add('', line)
+
+    def lines(self):
+        out = []
+        for (what, fix), places in self._items.items():
+            where = ', '.join(places)
+            text = '{0}: {1}'.format(where, what) if where else what
+            out.append('{0}; {1}'.format(text, fix) if fix else text)
+        return out
+
+    def __len__(self):
+        return len(self._items)
+
+
+def close_to(name, candidates):
+    found = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.75)
+    swapped = [c for c in found if sorted(c) == sorted(name)]  # two letters swapped beats one letter changed
+    return (swapped or found or [None])[0]
+
+
+def is_template(value):
+    return isinstance(value, str) and ('{{' in value or '{%' in value)
+
+
+def parse_ip(value):
+    try:
+        return ipaddress.ip_address(str(value))
+    except ValueError:
+        return None
+
+
+def looks_like_ip(value):
+    """An address written as an IP literal (digits and dots only, or with ':'), valid or not."""
+    text = str(value)
+    return bool(re.match(r'^[0-9.]+$', text)) or (':' in text and bool(re.match(r'^[0-9a-fA-F:.]+$', text)))
+
+
+def timezone_exists(name):
+    if not isinstance(name, str) or not name or name.startswith('/') or '..' in name:
+        return False
+    for base in ZONEINFO_DIRS:
+        if os.path.isfile(os.path.join(base, name)):
+            return True
+    try:
+        zoneinfo.ZoneInfo(name)
+        return True
+    except Exception:  # noqa: BLE001 - any failure means the name is not a zone
+        return False
+
+
+@functools.lru_cache(maxsize=16)
+def _sha256_cached(path, size, mtime):
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sha256(path):
+    stat = os.stat(path)
+    return _sha256_cached(path, stat.st_size, stat.st_mtime)
+
+
+def cron_ok(expr):
+    return cron_expression(expr)
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _where(v, name):
+    return v.get('__where__', {}).get(name) or name
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Role rules. Each takes ``v`` (the role's variables: defaults merged with what the inventory gives; the key
+# '__where__' maps a variable to the file defining it) and ``ctx`` (groups, hostvars, network) and fills a Report.
+# ---------------------------------------------------------------------------------------------------------------
+
+def rules_common(v, ctx, report, host=''):
+    size = str(v.get('common_journald_max_use', '200M'))
+    if not re.match(r'^[0-9]+[KMGT]?$', size):
+        report.add(_where(v, 'common_journald_max_use'), 'common_journald_max_use={0} is not a size'.format(size),
+                   'use a number with K, M, G or T, e.g. 200M')
+    _timezone(v, 'common_timezone', report)
+
+
+def _timezone(v, name, report, allow_empty=False):
+    zone = v.get(name)
+    if zone in (None, '') and allow_empty:
+        return
+    if not timezone_exists(zone):
+        report.add(_where(v, name), '{0}={1} is not a time zone of the tz database'.format(name, zone),
+                   'use a name such as Europe/Berlin or America/Chicago (ls /usr/share/zoneinfo)')
+
+
+def rules_node_prep(v, ctx, report, host=''):
+    flavour = v.get('node_prep_flavour', '')
+    if flavour not in ('', 'vm', 'lxc', 'pi', None):
+        report.add(host or _where(v, 'node_prep_flavour'),
+                   'node_flavour/node_prep_flavour={0} is not a flavour'.format(flavour),
+                   'use vm, lxc or pi, or leave it empty to detect it')
+
+
+def rules_k3s_common(v, ctx, report, host=''):
+    mode = v.get('k3s_common_install_mode', 'download')
+    if not str(v.get('k3s_common_vip') or ''):
+        report.add(_where(v, 'k3s_common_vip'), 'k3s_common_vip is empty',
+                   'set it to a free address in the servers\' subnet for kube-vip (group_vars/all/cluster.yml)')
+    version = str(v.get('k3s_common_version', ''))
+    if not K3S_VERSION.match(version):
+        report.add(_where(v, 'k3s_common_version'),
+                   'k3s_common_version={0} is not a supported k3s release (v1.28 to v1.35, written like '
+                   'v1.33.5+k3s1)'.format(version), 'pin one of the releases listed on the k3s release page')
+    if mode == 'airgap':
+        binary = str(v.get('k3s_common_airgap_binary') or '')
+        digest = str(v.get('k3s_common_airgap_binary_sha256') or '')
+        if not binary:
+            report.add(_where(v, 'k3s_common_airgap_binary'), 'k3s_common_install_mode=airgap needs '
+                       'k3s_common_airgap_binary', 'set it to the k3s binary\'s path on the controller')
+        if not re.match(r'^[0-9a-fA-F]{64}$', digest):
+            report.add(_where(v, 'k3s_common_airgap_binary_sha256'),
+                       'k3s_common_airgap_binary_sha256={0!r} is not 64 hex digits'.format(digest),
+                       'copy it from the release\'s sha256sum-<arch>.txt')
+        missing = [p for p in [binary] + _as_list(v.get('k3s_common_airgap_images')) if p and not os.path.exists(p)]
+        if missing:
+            report.add(_where(v, 'k3s_common_airgap_images'),
+                       'airgap file(s) missing on the controller: {0}'.format(', '.join(missing)),
+                       'copy them there or fix k3s_common_airgap_binary / k3s_common_airgap_images')
+        elif binary and re.match(r'^[0-9a-fA-F]{64}$', digest) and os.path.isfile(binary):
+            actual = _sha256(binary)
+            if actual != digest.lower():
+                report.add(_where(v, 'k3s_common_airgap_binary_sha256'), 'the sha256 of {0} is {1}, not '
+                           'k3s_common_airgap_binary_sha256={2}'.format(binary, actual, digest),
+                           'the file is not the release you pinned: download it again and compare with '
+                           'sha256sum-<arch>.txt')
+    for name in ('k3s_common_gpu_taint',):
+        taint = v.get(name)
+        if taint and not re.match(r'^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$',
+                                  str(taint)):
+            report.add(_where(v, name), '{0}={1} is not a taint'.format(name, taint),
+                       'write it key=value:Effect, e.g. gpu=true:NoSchedule')
+
+
+def rules_k8s_delivery(v, ctx, report, host=''):
+    app = v.get('k8s_delivery_app')
+    if app is not None and not DNS_LABEL.match(str(app)):
+        report.add(_where(v, 'k8s_delivery_app'), 'k8s_delivery_app={0} is not a lower-case DNS label'.format(app),
+                   'use letters, digits and -')
+    mode = v.get('k8s_delivery_mode', 'apply')
+    if mode not in ('apply', 'export'):
+        report.add(_where(v, 'k8s_delivery_mode'), 'k8s_delivery_mode={0} is not apply or export'.format(mode),
+                   'set k8s_delivery_mode: apply (to the cluster) or export (a kustomize tree for GitOps)')
+    if mode == 'export':
+        if not str(v.get('k8s_delivery_export_dir') or '').startswith('/'):
+            report.add(_where(v, 'k8s_delivery_export_dir'), 'k8s_delivery_mode=export needs k8s_delivery_export_dir '
+                       'as an absolute path (now {0!r})'.format(v.get('k8s_delivery_export_dir', '')),
+                       'set it to a directory on the controller')
+        if not str(v.get('k8s_delivery_kubernetes_version') or ''):
+            report.add(_where(v, 'k8s_delivery_kubernetes_version'), 'k8s_delivery_mode=export has no cluster to ask '
+                       'its version', 'set k8s_delivery_kubernetes_version to the version your GitOps cluster runs, '
+                       'e.g. "1.33"')
+
+
+def rules_longhorn(v, ctx, report, host=''):
+    groups = ctx.get('groups', {})
+    hostvars = ctx.get('hostvars', {})
+    storage = _as_list(v.get('longhorn_storage_nodes', groups.get('storage_nodes', [])))
+    replicas = v.get('longhorn_replica_count', 2)
+    try:
+        replicas = int(replicas)
+    except (TypeError, ValueError):
+        replicas = None  # the argument spec reports the type
+    if replicas is not None and (replicas < 1 or replicas > max(len(storage), 0) or not storage):
+        report.add(_where(v, 'longhorn_replica_count'),
+                   'longhorn_replica_count={0} needs at least that many storage nodes, and there are {1} ({2})'.format(
+                       replicas, len(storage), ', '.join(storage) or 'none'),
+                   'add nodes to the storage_nodes group or lower longhorn_replica_count (Longhorn never places two '
+                   'replicas of a volume on one node)')
+    nodes = v.get('longhorn_nodes')
+    lxc = [h for h in dict.fromkeys(storage + (_as_list(nodes) if isinstance(nodes, list) else []))
+           if (hostvars.get(h) or {}).get('node_flavour') == 'lxc']
+    if lxc:
+        report.add(lxc, 'node_flavour lxc cannot run Longhorn (no iSCSI, no block devices in a container)',
+                   'remove it from storage_nodes and longhorn_nodes')
+    target = str(v.get('longhorn_backup_target') or '')
+    if target and not is_template(target) and not (re.match(r'^nfs://[^/:]+:/\S+$', target) or
+                                                   re.match(r'^s3://[^@/]+@[^/]+/\S*$', target)):
+        report.add(_where(v, 'longhorn_backup_target'),
+                   'longhorn_backup_target={0} is not a Longhorn backup target'.format(target),
+                   'use nfs://<server>:/<export path> (e.g. nfs://192.168.1.29:/mnt/user/longhorn_backup) or '
+                   's3://<bucket>@<region>/<path>')
+    if target.startswith('s3://') and not v.get('longhorn_backup_target_credential_secret'):
+        report.add(_where(v, 'longhorn_backup_target_credential_secret'),
+                   'an s3:// longhorn_backup_target needs longhorn_backup_target_credential_secret',
+                   'name the Secret holding the S3 credentials')
+    jobs = v.get('longhorn_recurring_jobs') or []
+    names = []
+    for job in jobs if isinstance(jobs, list) else []:
+        if not isinstance(job, dict):
+            report.add(_where(v, 'longhorn_recurring_jobs'), 'a RecurringJob entry is not a mapping ({0!r})'.format(
+                job), 'write each job as {name: ..., task: ..., cron: ..., retain: ...}')
+            continue
+        name = job.get('name', '(no name)')
+        names.append(name)
+        place = '{0} job {1}'.format(_where(v, 'longhorn_recurring_jobs'), name)
+        if not re.match(r'^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$', str(name)):
+            report.add(place, 'the RecurringJob name is not a lower-case name of at most 40 characters',
+                       'rename it (letters, digits, -)')
+        if not cron_ok(job.get('cron')):
+            report.add(place, 'cron={0!r} is not a valid five-field cron schedule'.format(job.get('cron')),
+                       'write it like "0 3 * * *"')
+        task = job.get('task')
+        if not task:
+            report.add(place, 'the RecurringJob has no task', 'set task: backup, snapshot, snapshot-cleanup, ...')
+        retain = job.get('retain')
+        if task in LONGHORN_RETAINING_TASKS and not (isinstance(retain, int) and not isinstance(retain, bool)
+                                                     and retain >= 1):
+            report.add(place, 'retain={0!r} must be a whole number >= 1 for a {1} job'.format(retain, task),
+                       'set retain: 7 (how many to keep)')
+        if task in LONGHORN_BACKUP_TASKS and not target:
+            report.add(place, 'a backup job needs longhorn_backup_target', 'set longhorn_backup_target (nfs:// or '
+                       's3://) or drop the backup job')
+        if not isinstance(job.get('groups', ['default']), list):
+            report.add(place, 'groups must be a list', 'write groups: [default]')
+    dupes = sorted(set(n for n in names if names.count(n) > 1))
+    if dupes:
+        report.add(_where(v, 'longhorn_recurring_jobs'), 'RecurringJob names repeat: {0}'.format(', '.join(dupes)),
+                   'give each job its own name')
+    expose = v.get('longhorn_ui_expose', 'none')
+    if expose in ('ingress', 'httproute') and not DNS_NAME.match(str(v.get('longhorn_ui_host') or '')):
+        report.add(_where(v, 'longhorn_ui_host'), 'longhorn_ui_host={0!r} is not a DNS name'.format(
+            v.get('longhorn_ui_host')), 'set it to the UI\'s host name, e.g. longhorn.homelab')
+    if expose == 'httproute' and not v.get('longhorn_ui_gateway_parent_refs'):
+        report.add(_where(v, 'longhorn_ui_gateway_parent_refs'), 'longhorn_ui_expose=httproute has no Gateway',
+                   'set longhorn_ui_gateway_parent_refs: [{name: homelab, namespace: gateway}]')
+    _timezone(v, 'longhorn_timezone', report, allow_empty=True)
+
+
+def rules_nas_nfs(v, ctx, report, host=''):
+    where = host or 'nas'
+    clients = _as_list(v.get('nas_nfs_clients'))
+    if not clients:
+        report.add('{0} nas_nfs_clients'.format(where), 'nas_nfs_clients is empty',
+                   'list the hosts or subnets that may mount the NAS, e.g. nas_nfs_clients: [192.168.1.0/24]')
+    if '*' in clients and not v.get('nas_nfs_allow_world'):
+        report.add('{0} nas_nfs_clients'.format(where), 'nas_nfs_clients contains "*", which exports the media and '
+                   'the backups to every network', 'use the cluster subnet, or set nas_nfs_allow_world: true on an '
+                   'isolated network')
+    root = str(v.get('nas_nfs_root', '/srv/nas'))
+    if not root.startswith('/'):
+        report.add('{0} nas_nfs_root'.format(where), 'nas_nfs_root={0} is not an absolute path'.format(root),
+                   'use a path such as /srv/nas')
+    norm_root = os.path.normpath(root)
+    paths = {}
+    for name in ('nas_nfs_data_dir', 'nas_nfs_backup_dir'):
+        path = str(v.get(name, ''))
+        norm = os.path.normpath(path) if path else ''
+        paths[name] = norm
+        if not path.startswith('/') or norm == norm_root or not norm.startswith(norm_root.rstrip('/') + '/'):
+            report.add('{0} {1}'.format(where, name), '{0}={1} must be an absolute directory below nas_nfs_root={2}'
+                       .format(name, path, root), 'use e.g. {0}/data'.format(norm_root))
+    data, backup = paths['nas_nfs_data_dir'], paths['nas_nfs_backup_dir']
+    if data and backup and ((data + '/').startswith(backup + '/') or (backup + '/').startswith(data + '/')):
+        report.add('{0} nas_nfs_data_dir'.format(where), 'nas_nfs_data_dir={0} and nas_nfs_backup_dir={1} overlap'
+                   .format(data, backup), 'give them separate directories (the backup export is no_root_squash)')
+    mode = str(v.get('nas_nfs_dir_mode', '2775'))
+    if not re.match(r'^[0-7]?[0-7]{3}$', mode) or mode[-2] not in '67':
+        report.add('{0} nas_nfs_dir_mode'.format(where), 'nas_nfs_dir_mode={0} is not an octal mode with a group '
+                   'digit of 6 or 7'.format(mode), 'use e.g. "2775" (the apps write into the same directories)')
+
+
+def _later(v, *names):
+    """True when one of the variables is a template the preflight cannot resolve yet (wired to a fact a later play
+    publishes, e.g. nas_nfs_facts): the role checks it when it runs."""
+    return any(is_template(v.get(name)) for name in names)
+
+
+def rules_media_stack(v, ctx, report, host=''):
+    if not _later(v, 'media_stack_nfs_server', 'media_stack_nfs_path') and (
+            not v.get('media_stack_nfs_server') or not str(v.get('media_stack_nfs_path') or '').startswith('/')):
+        report.add(_where(v, 'media_stack_nfs_path'), 'media_stack_nfs_server={0!r} / media_stack_nfs_path={1!r} do '
+                   'not name an NFS export'.format(v.get('media_stack_nfs_server', ''), v.get('media_stack_nfs_path',
+                                                                                              '')),
+                   'set both to the export that holds /data (absolute path), e.g. mediacluster_nas_server and '
+                   '/mnt/user/data')
+    for name in ('media_stack_namespace', 'media_stack_data_claim'):
+        if name in v and not DNS_LABEL.match(str(v[name])):
+            report.add(_where(v, name), '{0}={1} is not a DNS label'.format(name, v[name]),
+                       'use lower-case letters, digits and -')
+    for name in ('media_stack_puid', 'media_stack_pgid'):
+        value = v.get(name, 1000)
+        if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+            report.add(_where(v, name), '{0}={1} is root or negative'.format(name, value),
+                       'use the non-root owner of the media files, e.g. 1000')
+    if v.get('media_stack_route', 'ingress') == 'httproute':
+        refs = v.get('media_stack_gateway_parent_refs') or []
+        if not refs or any(not isinstance(r, dict) or 'name' not in r for r in refs):
+            report.add(_where(v, 'media_stack_gateway_parent_refs'), 'media_stack_route=httproute needs a Gateway '
+                       'with a name', 'set media_stack_gateway_parent_refs: [{name: homelab, namespace: gateway}]')
+    domain = v.get('media_stack_domain')
+    if domain and not DNS_NAME.match(str(domain)):
+        report.add(_where(v, 'media_stack_domain'), 'media_stack_domain={0} is not a DNS name'.format(domain),
+                   'use lower case, e.g. homelab or home.example.org')
+    for name in sorted(v):
+        if name.startswith('media_stack_') and name.endswith('_image') and isinstance(v[name], str) \
+                and not is_template(v[name]):
+            _pinned(v, name, report)
+        if name.startswith('media_stack_') and name.endswith('_config_size') and \
+                not re.match(r'^[0-9]+(Mi|Gi|Ti)$', str(v[name])):
+            report.add(_where(v, name), '{0}={1} is not a size'.format(name, v[name]), 'use e.g. 2Gi')
+    capacity = str(v.get('media_stack_nfs_capacity', '1Ti'))
+    if not re.match(r'^[0-9]+(Ki|Mi|Gi|Ti|Pi)$', capacity):
+        report.add(_where(v, 'media_stack_nfs_capacity'), 'media_stack_nfs_capacity={0} is not a size'.format(
+            capacity), 'use e.g. 2Ti')
+    for name, allowed in (('media_stack_route', ('ingress', 'httproute', 'none')),
+                          ('media_stack_api_access', ('node', 'url'))):
+        if name in v and v[name] not in allowed:
+            report.add(_where(v, name), '{0}={1} is not one of {2}'.format(name, v[name], ', '.join(allowed)),
+                       'pick one of them')
+    for name in sorted(v):
+        if name.startswith('media_stack_') and name.endswith('_resources') and not (
+                isinstance(v[name], dict) and v[name].get('limits')):
+            report.add(_where(v, name), '{0} has no limits'.format(name),
+                       'give requests and limits, e.g. {requests: {cpu: 100m, memory: 256Mi}, limits: {memory: 1Gi}}')
+    keys = v.get('media_stack_api_keys') or {}
+    for app, key in (keys.items() if isinstance(keys, dict) else []):
+        if app not in MEDIA_STACK_API_KEY_APPS:
+            report.add(_where(v, 'media_stack_api_keys'), 'media_stack_api_keys.{0}: the collection sets no API key '
+                       'for {0}'.format(app), 'give keys for {0} only'.format(', '.join(MEDIA_STACK_API_KEY_APPS)))
+        elif not re.match(r'^[0-9a-f]{32}$', str(key)):
+            report.add(_where(v, 'media_stack_api_keys'), 'media_stack_api_keys.{0} is not 32 lower-case hex '
+                       'characters'.format(app), 'make one with openssl rand -hex 16, or leave it out')
+    _timezone(v, 'media_stack_timezone', report)
+
+
+def _pinned(v, name, report):
+    image = str(v.get(name) or '')
+    if not PINNED_IMAGE.match(image) or image.endswith(':latest'):
+        report.add(_where(v, name), '{0}={1} is not pinned'.format(name, image),
+                   'use a version tag or a digest (image:1.2.3 or image@sha256:...), never :latest')
+
+
+def rules_plex(v, ctx, report, host=''):
+    groups = ctx.get('groups', {})
+    gpu_group = v.get('plex_gpu_group', 'gpu_nodes')
+    if not groups.get(gpu_group):
+        report.add(_where(v, 'plex_gpu_group'), 'No {0}={1} node: inventory group {2} is empty or missing'.format(
+            v.get('plex_gpu_label_key', 'gpu'), v.get('plex_gpu_label_value', 'true'), gpu_group),
+            'add the GPU node(s) to {0}, or point plex_gpu_group at the group that holds them'.format(gpu_group))
+    if v.get('plex_gpu_mode', 'device_plugin') != 'none' and not re.match(
+            r'^/dev/dri/(renderD(12[89]|1[3-9][0-9]|2[0-5][0-9])|card[0-9]+)$', str(v.get('plex_gpu_device_path'))):
+        report.add(_where(v, 'plex_gpu_device_path'), 'plex_gpu_device_path={0} is not a device Plex can transcode '
+                   'with (a DRI render or card node)'.format(v.get('plex_gpu_device_path')),
+                   'use /dev/dri/renderD128 for the first GPU (ls -l /dev/dri on the GPU node lists them)')
+    if not _later(v, 'plex_media_nfs_server', 'plex_media_nfs_path', 'plex_media_claim') and \
+            not v.get('plex_media_claim') and not (v.get('plex_media_nfs_server') and
+                                              str(v.get('plex_media_nfs_path') or '').startswith('/')):
+        report.add(_where(v, 'plex_media_nfs_path'), "Missing NAS export for Plex's media "
+                   '(plex_media_nfs_server={0!r}, plex_media_nfs_path={1!r})'.format(v.get('plex_media_nfs_server', ''),
+                                                       v.get('plex_media_nfs_path', '')),
+                   'set plex_media_nfs_server and an absolute plex_media_nfs_path, or plex_media_claim')
+    if v.get('plex_db_backup_enabled') and not _later(v, 'plex_db_backup_nfs_server', 'plex_db_backup_nfs_path') \
+            and not (v.get('plex_db_backup_nfs_server') and
+                                                str(v.get('plex_db_backup_nfs_path') or '').startswith('/')):
+        report.add(_where(v, 'plex_db_backup_nfs_path'), 'plex_db_backup_enabled=true needs the NAS export for the '
+                   'copies', 'set plex_db_backup_nfs_server and an absolute plex_db_backup_nfs_path')
+    domain = str(v.get('plex_domain') or '')
+    if domain and not DNS_NAME.match(domain):
+        report.add(_where(v, 'plex_domain'), 'plex_domain={0} is not a DNS name'.format(domain),
+                   'use lower case, e.g. home.example.org (Plex is served at plex.<domain>)')
+    token = v.get('plex_claim_token') or ''
+    if token and not CLAIM_TOKEN.match(str(token)):
+        report.add(_where(v, 'plex_claim_token'), 'plex_claim_token is not a claim token (it must start with claim-)',
+                   'paste a fresh token from https://www.plex.tv/claim (valid 4 minutes), or leave it empty')
+    for name in ('plex_config_size', 'plex_transcode_size'):
+        if name in v and not QUANTITY.match(str(v[name])):
+            report.add(_where(v, name), '{0}={1} is not a Kubernetes quantity'.format(name, v[name]),
+                       'use e.g. 10Gi')
+    job = v.get('plex_backup_recurring_job') or {}
+    if job:
+        if not DNS_LABEL.match(str(job.get('name', ''))):
+            report.add(_where(v, 'plex_backup_recurring_job'), 'plex_backup_recurring_job.name={0!r} is not a DNS '
+                       'label'.format(job.get('name', '')), 'name it like plex-config-nightly-backup')
+        if not cron_ok(job.get('cron')) or not (isinstance(job.get('retain'), int) and job.get('retain') >= 1):
+            report.add(_where(v, 'plex_backup_recurring_job'), 'plex_backup_recurring_job needs a five-field cron '
+                       'and retain >= 1', 'e.g. {name: plex-config-nightly-backup, cron: "0 3 * * *", retain: 7}')
+        if v.get('plex_backup_group', 'default') == 'default':
+            report.add(_where(v, 'plex_backup_group'), 'plex_backup_recurring_job needs a plex_backup_group of its '
+                       'own', 'set plex_backup_group: plex (the default group belongs to the longhorn role)')
+    for name in ('plex_image', 'plex_gpu_device_plugin_image', 'plex_config_holder_image', 'plex_db_backup_image'):
+        if name in v:
+            _pinned(v, name, report)
+    _timezone(v, 'plex_timezone', report)
+
+
+def rules_proxmox_guests(v, ctx, report, host=''):
+    hostvars = ctx.get('hostvars', {})
+    controller = v
+    only = _as_list(v.get('proxmox_guests_hosts'))
+    guests = [h for h in (only or list(hostvars)) if (hostvars.get(h) or {}).get('proxmox_guest') is not None]
+    if guests and not controller.get('proxmox_api_host'):
+        report.add(_where(v, 'proxmox_api_host'), 'guests are declared ({0}) but proxmox_api_host is not set'
+                   .format(', '.join(sorted(guests))), 'set proxmox_api_host and credentials in '
+                   'group_vars/all/proxmox.yml')
+    if guests and 'proxmox_api_password' not in controller and 'proxmox_api_token_id' not in controller:
+        report.add(_where(v, 'proxmox_api_host'), 'no Proxmox credentials (neither proxmox_api_password nor '
+                   'proxmox_api_token_id)', 'set proxmox_api_token_id + proxmox_api_token_secret or '
+                   'proxmox_api_password (from the vault)')
+    auth = controller.get('proxmox_guests_auth', 'auto')
+    if auth == 'password' and 'proxmox_api_password' not in controller:
+        report.add(_where(v, 'proxmox_guests_auth'), 'proxmox_guests_auth=password needs proxmox_api_password',
+                   'set it (from the vault) or use proxmox_guests_auth: auto')
+    if auth == 'token' and not (controller.get('proxmox_api_token_id') and 'proxmox_api_token_secret' in controller):
+        report.add(_where(v, 'proxmox_api_token_id'), 'proxmox_guests_auth=token needs proxmox_api_token_id and '
+                   'proxmox_api_token_secret', 'set both (the secret from the vault)')
+    defaults = controller.get('proxmox_guests_defaults') or {}
+    pve_nodes = set(ctx.get('groups', {}).get('proxmox_hosts', []))
+    vmids = {}
+    for name in sorted(guests):
+        raw = hostvars[name].get('proxmox_guest')
+        if raw is None:
+            continue
+        place = '{0} proxmox_guest'.format(name)
+        if not isinstance(raw, dict):
+            report.add(place, 'proxmox_guest is not a mapping', 'see inventory/example/host_vars/k3s-w1')
+            continue
+        guest = dict(defaults, **raw)
+        if guest.get('type') not in ('lxc', 'vm'):
+            report.add(place, 'type={0!r} is not lxc or vm'.format(guest.get('type')), 'set type: vm or type: lxc')
+        node = guest.get('node') or controller.get('proxmox_node')
+        if not node:
+            report.add(place, 'no Proxmox node', 'set proxmox_guest.node or proxmox_node')
+        elif pve_nodes and node not in pve_nodes and not any(
+                (hostvars.get(p) or {}).get('proxmox_node_name') == node for p in pve_nodes):
+            close = close_to(str(node), pve_nodes)
+            report.add(place, 'node={0} is not a host of the proxmox_hosts group ({1})'.format(
+                node, ', '.join(sorted(pve_nodes))),
+                'did you mean {0}?'.format(close) if close else 'use the name of the Proxmox node')
+        vmid = guest.get('vmid')
+        if vmid is not None:
+            if not re.match(r'^[1-9][0-9]{2,8}$', str(vmid)):
+                report.add(place, 'vmid={0} is not a Proxmox id (100 to 999999999)'.format(vmid),
+                           'use a free id such as 114')
+            else:
+                vmids.setdefault(int(vmid), []).append(name)
+        if not str(guest.get('template') or ''):
+            report.add(place, 'no template', 'set template (CT template volume for lxc, template for vm)')
+        for size, low in (('cores', 1), ('memory', 16), ('disk', 1)):
+            if size in guest:
+                try:
+                    bad = int(guest[size]) < low
+                except (TypeError, ValueError):
+                    bad = True
+                if bad:
+                    report.add(place, '{0}={1} is not a size (at least {2})'.format(size, guest[size], low),
+                               'give {0} as a whole number (memory in MB, disk in GB)'.format(size))
+        devices = guest.get('devices') or []
+        if devices and guest.get('type') != 'lxc':
+            report.add(place, 'devices are for LXC containers only', 'use PCI passthrough (hostpci) for a VM')
+        for dev in devices if isinstance(devices, list) else []:
+            path = dev.get('path') if isinstance(dev, dict) else dev
+            if not re.match(r'^/dev/[A-Za-z0-9]', str(path)):
+                report.add(place, 'device {0} is not under /dev/'.format(path), 'use e.g. /dev/dri/renderD128')
+    for vmid, names in sorted(vmids.items()):
+        if len(names) > 1:
+            report.add(['{0} proxmox_guest.vmid'.format(n) for n in names], 'vmid {0} is used by {1}'.format(
+                vmid, ' and '.join(names)), 'give each guest its own vmid')
+
+
+ROLE_RULES = {
+    'common': rules_common,
+    'node_prep': rules_node_prep,
+    'k3s_common': rules_k3s_common,
+    'k8s_delivery': rules_k8s_delivery,
+    'longhorn': rules_longhorn,
+    'nas_nfs': rules_nas_nfs,
+    'media_stack': rules_media_stack,
+    'plex': rules_plex,
+    'proxmox_guests': rules_proxmox_guests,
+}
+
+
+def role_problems(role, variables, groups=None, hostvars=None, host=''):
+    """The problems of one role's inputs: the entry point of a role's own preflight."""
+    report = Report()
+    rule = ROLE_RULES.get(role)
+    if rule:
+        rule(dict(variables or {}), {'groups': groups or {}, 'hostvars': hostvars or {}}, report, host)
+    return report.lines()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Cross-role consistency and structure.
+# ---------------------------------------------------------------------------------------------------------------
+
+def cross_role(controller, groups, hostvars, network, report):
+    gpu_nodes = groups.get(controller.get('plex_gpu_group', 'gpu_nodes'), [])
+    label_key = str(controller.get('plex_gpu_label_key', 'gpu'))
+    label_value = str(controller.get('plex_gpu_label_value', 'true'))
+    taint_key = str(controller.get('plex_gpu_taint_key', 'gpu'))
+    for node in gpu_nodes:
+        hv = hostvars.get(node) or {}
+        labels = dict(hv.get('k3s_common_node_labels') or {})
+        labels.update(hv.get('k3s_common_gpu_labels', {'gpu': 'true'}) or {})
+        if str(labels.get(label_key)) != label_value:
+            report.add('{0} k3s_common_gpu_labels'.format(node), 'the GPU node is labelled {0}={1} but Plex selects '
+                       '{0}={2}'.format(label_key, labels.get(label_key), label_value),
+                       'make k3s_common_gpu_labels and plex_gpu_label_key/plex_gpu_label_value agree')
+        taint = str(hv.get('k3s_common_gpu_taint', 'gpu=true:NoSchedule') or '')
+        if taint and taint.split('=', maxsplit=1)[0].split(':', maxsplit=1)[0] != taint_key:
+            report.add('{0} k3s_common_gpu_taint'.format(node), 'the GPU node is tainted {0} but Plex tolerates the '
+                       'key {1}'.format(taint, taint_key), 'make k3s_common_gpu_taint and plex_gpu_taint_key agree')
+    # NAS exports must let every node mount them
+    nas = groups.get('nas', [])
+    nodes = groups.get('k3s_cluster', [])
+    for nas_host in nas:
+        clients = _as_list((hostvars.get(nas_host) or {}).get('nas_nfs_clients'))
+        if not clients or '*' in clients:
+            continue
+        nets = []
+        names = set()
+        for client in clients:
+            try:
+                nets.append(ipaddress.ip_network(str(client), strict=False))
+            except ValueError:
+                names.add(str(client))
+        uncovered = []
+        for node in nodes:
+            addr = str((hostvars.get(node) or {}).get('ansible_host') or node)
+            ip = parse_ip(addr)
+            if node in names or addr in names:
+                continue
+            if ip is None or not any(ip in n for n in nets):
+                uncovered.append(node)
+        if uncovered:
+            report.add('{0} nas_nfs_clients'.format(nas_host), 'the NFS exports do not cover {0}'.format(
+                ', '.join(uncovered)), 'add the cluster subnet ({0}) to nas_nfs_clients'.format(network or
+                                                                                              'e.g. 192.168.1.0/24'))
+    # CIDRs of the pods and services must not overlap the LAN
+    try:
+        lan = ipaddress.ip_network(str(network), strict=False) if network else None
+    except ValueError:
+        lan = None
+    if lan is not None:
+        for server in groups.get('k3s_servers', [])[:1]:
+            extra = (hostvars.get(server) or {}).get('k3s_server_extra_config') or {}
+            for key, default in (('cluster-cidr', '10.42.0.0/16'), ('service-cidr', '10.43.0.0/16')):
+                value = str(extra.get(key, default))
+                try:
+                    cidr = ipaddress.ip_network(value.split(',', maxsplit=1)[0], strict=False)
+                except ValueError:
+                    report.add('k3s_server_extra_config.{0}'.format(key), '{0} is not a CIDR'.format(value),
+                               'write it like 10.42.0.0/16')
+                    continue
+                if cidr.version == lan.version and cidr.overlaps(lan):
+                    report.add('k3s_server_extra_config.{0}'.format(key), 'the {0} {1} overlaps the LAN {2} '
+                               '(mediacluster_network)'.format(key, cidr, lan),
+                               'pick a private range the LAN does not use (k3s defaults: 10.42.0.0/16 pods, '
+                               '10.43.0.0/16 services)')
+
+
+def structure(groups, hostvars, report):
+    for group in groups:
+        if group in KNOWN_GROUPS:
+            continue
+        close = close_to(group, KNOWN_GROUPS)
+        if close:
+            report.add('group {0}'.format(group), 'unknown group name {0} (its hosts get no role)'.format(group),
+                       'did you mean {0}?'.format(close))
+    for first, second in EXCLUSIVE_GROUPS:
+        for host in groups.get(first, []):
+            if host in groups.get(second, []):
+                report.add('', '{0} is in both {1} and {2}'.format(host, first, second),
+                           'a node is either a server (which also runs workloads) or an agent: keep it in one')
+    for host in sorted(set(h for g, members in groups.items() if g not in ('all', 'ungrouped', 'controller')
+                           for h in members)):
+        hv = hostvars.get(host) or {}
+        if hv.get('ansible_connection') == 'local':
+            continue
+        addr = hv.get('ansible_host')
+        if addr is None and not ('.' in host or looks_like_ip(host)):
+            report.add(host, 'no address: no ansible_host and the name {0} is not a DNS name'.format(host),
+                       'set ansible_host: <IP or DNS name> in hosts.yml')
+        value = str(addr if addr is not None else host)
+        if looks_like_ip(value) and parse_ip(value) is None:
+            report.add('{0} ansible_host'.format(host), '{0} is not a valid IP address'.format(value),
+                       'fix the typo (four numbers 0-255 for IPv4)')
+
+
+def unknown_variables(given_by_host, specs, report, where_of):
+    """Variables carrying a role prefix that no role knows, with the closest known name."""
+    prefixes = sorted(specs, key=len, reverse=True)
+    known = set()
+    for spec in specs.values():
+        known.update(spec)
+    for host, names in given_by_host.items():
+        for name in names:
+            if name in known or name.startswith('_'):
+                continue
+            role = next((r for r in prefixes if name.startswith(r + '_')), None)
+            if role is None:
+                continue
+            close = close_to(name, specs[role]) or close_to(name, known)
+            place = where_of(name) or '{0} {1}'.format(host, name)
+            report.add(place, '{0} is not a variable of the {1} role'.format(name, role),
+                       'did you mean {0}?'.format(close) if close else
+                       'see docs/variables.md for the {0}_* variables'.format(role))
