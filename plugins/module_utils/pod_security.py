@@ -225,19 +225,7 @@ def _host_ports(meta, spec):
 
 
 def _apparmor(meta, spec):
-    setters, values = [], set()
-    pod_profile = _d(spec.get('securityContext')).get('appArmorProfile')
-    if pod_profile is not None and _d(pod_profile).get('type') not in APPARMOR_TYPES:
-        setters.append('pod')
-        values.add(str(_d(pod_profile).get('type', '')))
-    bad = []
-    for c in _containers(spec):
-        profile = _sc(c).get('appArmorProfile')
-        if profile is not None and _d(profile).get('type') not in APPARMOR_TYPES:
-            bad.append(c.get('name'))
-            values.add(str(_d(profile).get('type', '')))
-    if bad:
-        setters.append(_named('container', bad))
+    setters, values, _ = _profile_setters(spec, 'appArmorProfile', APPARMOR_TYPES)
     annotations = sorted('{0}="{1}"'.format(k, v) for k, v in _d(_d(meta).get('annotations')).items()
                          if k.startswith(APPARMOR_ANNOTATION_PREFIX)
                          and not (v in ('', 'runtime/default') or str(v).startswith('localhost/')))
@@ -292,26 +280,32 @@ def _proc_mount(meta, spec):
     return None
 
 
-def _seccomp_explicit(spec):
-    """(setters, values) of explicitly forbidden seccomp profile types; pod_set says the pod sets an allowed one."""
+def _profile_setters(spec, key, allowed):
+    """(setters, values, pod_set) for the profile field key (seccompProfile, appArmorProfile): who sets a type outside
+    allowed, which types they set, and whether the pod level sets an allowed one."""
     setters, values = [], set()
-    pod_profile = _d(spec.get('securityContext')).get('seccompProfile')
+    pod_profile = _d(spec.get('securityContext')).get(key)
     pod_set = False
     if pod_profile is not None:
-        if _d(pod_profile).get('type') in SECCOMP_TYPES:
+        if _d(pod_profile).get('type') in allowed:
             pod_set = True
         else:
             setters.append('pod')
             values.add(str(_d(pod_profile).get('type', '')))
     bad = []
     for c in _containers(spec):
-        profile = _sc(c).get('seccompProfile')
-        if profile is not None and _d(profile).get('type') not in SECCOMP_TYPES:
+        profile = _sc(c).get(key)
+        if profile is not None and _d(profile).get('type') not in allowed:
             bad.append(c.get('name'))
             values.add(str(_d(profile).get('type', '')))
     if bad:
         setters.append(_named('container', bad))
     return setters, values, pod_set
+
+
+def _seccomp_explicit(spec):
+    """(setters, values) of explicitly forbidden seccomp profile types; pod_set says the pod sets an allowed one."""
+    return _profile_setters(spec, 'seccompProfile', SECCOMP_TYPES)
 
 
 def _seccomp_baseline(meta, spec):
