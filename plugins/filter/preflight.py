@@ -540,11 +540,19 @@ def _report_failures(failures, where, report):
 
 
 def _all_specs():
+    """{role: {option: spec}}: the options of every entry point of each role (main and e.g. longhorn's nodes), so
+    that a variable only a secondary entry point reads is still a known one."""
     specs = {}
     for role in sorted(os.listdir(ROLES_DIR)):
         spec = _role_spec(role)
-        if spec is not None:
-            specs[role] = spec
+        if spec is None:
+            continue
+        with open(os.path.join(ROLES_DIR, role, 'meta', 'argument_specs.yml')) as handle:
+            entry_points = (yaml.safe_load(handle) or {}).get('argument_specs') or {}
+        for entry in entry_points.values():
+            for name, option in ((entry or {}).get('options') or {}).items():
+                spec.setdefault(name, _clean(option))
+        specs[role] = spec
     return specs
 
 

@@ -497,11 +497,13 @@ def rules_proxmox_guests(v, ctx, report, host=''):
         if not node:
             report.add(place, 'no Proxmox node', 'set proxmox_guest.node or proxmox_node')
         elif pve_nodes and node not in pve_nodes and not any(
-                (hostvars.get(p) or {}).get('proxmox_node_name') == node for p in pve_nodes):
+                node in ((hostvars.get(p) or {}).get('proxmox_node_name'), (hostvars.get(p) or {}).get('proxmox_node'))
+                for p in pve_nodes):
             close = close_to(str(node), pve_nodes)
             report.add(place, 'node={0} is not a host of the proxmox_hosts group ({1})'.format(
                 node, ', '.join(sorted(pve_nodes))),
-                'did you mean {0}?'.format(close) if close else 'use the name of the Proxmox node')
+                'did you mean {0}?'.format(close) if close else
+                'use the name of the Proxmox node (a proxmox_hosts host, or the proxmox_node it sets)')
         vmid = guest.get('vmid')
         if vmid is not None:
             if not re.match(r'^[1-9][0-9]{2,8}$', str(vmid)):
