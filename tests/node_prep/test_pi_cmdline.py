@@ -8,11 +8,11 @@ the `cgroup_memory=1` that earlier versions of this role wrote, and keeps every 
 The edit is evaluated exactly as the role's task "Set the cgroup kernel arguments" (roles/node_prep/tasks/
 configure.yml) renders it, with the role's defaults."""
 
-import base64
+import json
+import subprocess
 import sys
 
 import pytest
-import yaml
 
 from ..conftest import ROOT
 
@@ -22,36 +22,51 @@ BOOKWORM = ('console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootf
             'quiet init=/usr/lib/raspberrypi-sys-mods/firstboot cfg80211.ieee80211_regdom=GB')
 
 
-def _trust(value):
-    from ansible.template import trust_as_template
+# Rendered in a fresh interpreter with Ansible's collection finder, as ansible-playbook does: in this process other
+# tests may already have imported the collection from sys.path, after which the finder cannot load its filters.
+RENDER = r"""
+import base64, json, sys
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar, trust_as_template
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+args = json.load(sys.stdin)
+_AnsibleCollectionFinder(paths=[args['collections']])._install()
+
+
+def trust(value):
     if isinstance(value, str):
         return trust_as_template(value)
     if isinstance(value, dict):
-        return {k: _trust(v) for k, v in value.items()}
+        return {k: trust(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_trust(v) for v in value]
+        return [trust(v) for v in value]
     return value
+
+
+defaults = yaml.safe_load(open(args['defaults']).read())
+tasks = yaml.safe_load(open(args['tasks']).read())
+task = next(t for t in tasks if t['name'] == 'Set the cgroup kernel arguments')
+variables = trust(dict(defaults, node_flavour='pi'))
+variables.update(trust(task.get('vars') or {}))
+variables['__node_prep_cmdline'] = {'content': base64.b64encode((args['old'] + '\n').encode()).decode()}
+print(json.dumps(Templar(loader=DataLoader(), variables=variables).template(
+    trust(task['ansible.builtin.copy']['content']))))
+"""
 
 
 @pytest.fixture(scope='module')
 def role_edit():
     """The role's cmdline.txt edit as a function old line -> new line."""
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.template import Templar
-    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
-    if not any(isinstance(finder, _AnsibleCollectionFinder) for finder in sys.meta_path):
-        _AnsibleCollectionFinder(paths=[str(ROOT / '.collections')])._install()
-
-    defaults = yaml.safe_load((ROLE / 'defaults' / 'main.yml').read_text())
-    tasks = yaml.safe_load((ROLE / 'tasks' / 'configure.yml').read_text())
-    task = next(t for t in tasks if t['name'] == 'Set the cgroup kernel arguments')
 
     def edit(old):
-        variables = _trust(dict(defaults, node_flavour='pi'))
-        variables.update(_trust(task.get('vars') or {}))
-        variables['__node_prep_cmdline'] = {'content': base64.b64encode((old + '\n').encode()).decode()}
-        rendered = Templar(loader=DataLoader(), variables=variables).template(
-            _trust(task['ansible.builtin.copy']['content']))
+        args = {'old': old, 'collections': str(ROOT / '.collections'),
+                'defaults': str(ROLE / 'defaults' / 'main.yml'), 'tasks': str(ROLE / 'tasks' / 'configure.yml')}
+        result = subprocess.run([sys.executable, '-c', RENDER], input=json.dumps(args), capture_output=True,
+                                text=True, check=False)
+        assert result.returncode == 0, result.stderr[-3000:]
+        rendered = json.loads(result.stdout)
         assert rendered.endswith('\n') and rendered.count('\n') == 1, 'cmdline.txt must stay one line'
         return rendered.rstrip('\n')
     return edit
