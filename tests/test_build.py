@@ -74,7 +74,10 @@ def test_ansible_doc_renders_module(installed, module):
     code, output = run_logged('doc-' + module, [str(VENV_BIN / 'ansible-doc'), 'homelab.mediacluster.' + module],
                               ANSIBLE_COLLECTIONS_PATH=str(dest))
     assert code == 0, tail(output)
-    assert 'homelab.mediacluster.' + module in output and 'OPTIONS' in output and 'EXAMPLES' in output
+    assert 'homelab.mediacluster.' + module in output and 'EXAMPLES' in output
+    # a module without options (cgroup_info only reads) has no OPTIONS section; every other one must show it
+    if 'options: {}' not in (ROOT / 'plugins' / 'modules' / (module + '.py')).read_text():
+        assert 'OPTIONS' in output, tail(output)
 
 
 @pytest.mark.parametrize('role', ROLES)
