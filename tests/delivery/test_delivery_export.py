@@ -81,8 +81,15 @@ def test_export_needs_dir_and_version(tmp_path):
                              extra_vars={'k8s_delivery_mode': 'export',
                                          'k8s_delivery_export_dir': str(tmp_path / 'tree')})
     assert code != 0
-    assert 'set k8s_delivery_export_dir to an absolute path' in out
+    assert 'set k8s_delivery_kubernetes_version to the version your GitOps cluster runs' in out
     assert not (tmp_path / 'tree').exists()
+
+    code, out = run_playbook('delivery-export-no-dir', playbook,
+                             extra_vars={'k8s_delivery_mode': 'export', 'k8s_delivery_kubernetes_version': '1.33',
+                                         'k8s_delivery_export_dir': 'relative/tree'})
+    assert code != 0
+    assert 'k8s_delivery_mode=export needs k8s_delivery_export_dir as an absolute path' in out
+    assert not (tmp_path / 'pb' / 'relative').exists()
 
 
 def test_export_refuses_invalid_manifests_and_unsupported_versions(tmp_path):

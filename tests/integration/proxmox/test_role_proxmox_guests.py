@@ -89,7 +89,9 @@ def test_bad_guest_fails_in_preflight(pve, ssh_port, tmp_path):
     inv = inventory(tmp_path, pve, ssh_port, type='container', devices=[{'path': 'dri/card0'}])
     start = len(pve.requests)
     code, out, recap = play('proxmox_guests-bad', inv)
-    assert code != 0 and 'is not valid' in out and 'See roles/proxmox_guests/README.md' in out, tail(out)
+    assert code != 0, tail(out)
+    assert "k3s-w3 proxmox_guest: type='container' is not lxc or vm; set type: vm or type: lxc" in out, tail(out)
+    assert 'device dri/card0 is not under /dev/; use e.g. /dev/dri/renderD128' in out, tail(out)
     assert pve.requests[start:] == []
 
 
