@@ -74,3 +74,40 @@ def test_role_alone_accepts_the_example_inventory(tmp_path, role):
     assert len(block) == 2, tail(output, 40)
     first = block[1].split('TASK [', 1)[0]
     assert 'ok: [localhost]' in first and 'FAILED' not in first, tail(output, 40)
+
+
+REUSE_PLAY = """- name: The whole-inventory preflight, as site.yml runs it first
+  ansible.builtin.import_playbook: {preflight}
+- name: Then each role's own preflight, as the numbered playbooks reach it
+  hosts: localhost
+  gather_facts: false
+  tasks:
+""" + ''.join("""    - name: Run the preflight of {0}
+      ansible.builtin.include_role:
+        name: homelab.mediacluster.{0}
+        tasks_from: preflight
+        apply:
+          ignore_errors: true  # the later checks need the cluster or a host; only the input check matters here
+          ignore_unreachable: true
+""".format(role) for role in ('longhorn', 'media_stack', 'plex', 'common', 'node_prep', 'k3s_common',
+                              'proxmox_guests', 'nas_nfs'))
+
+
+@needs_offline
+def test_roles_reuse_the_whole_inventory_preflight_of_the_same_run(tmp_path):
+    """In one run (site.yml), a role does not check again what 00_preflight.yml just checked for the whole
+    inventory: its input check is skipped. Run alone, the role checks
+    (test_role_alone_accepts_the_example_inventory)."""
+    play = tmp_path / 'play.yml'
+    play.write_text(REUSE_PLAY.format(preflight=ROOT / 'playbooks' / '00_preflight.yml'))
+    cmd = ' '.join(['ip link set lo up &&', str(VENV_BIN / 'ansible-playbook'), '-i',
+                    str(ROOT / 'inventory' / 'example'), str(play), '-e', 'mediacluster_preflight_probes=false',
+                    '-e', "'{0}'".format(json.dumps(GOOD['nas_nfs']))])
+    _code, output = run_logged('role-preflight-reuse', ['unshare', '--net', '--map-root-user', 'sh', '-c', cmd])
+    assert 'The inventory passed every check.' in output, tail(output, 40)
+    checks = output.split("TASK [homelab.mediacluster.")
+    verdicts = {chunk.split(' :', 1)[0]: chunk.split('\n\n', 1)[0] for chunk in checks[1:]
+                if chunk.split(' : ', 1)[-1].startswith("Check the role's inputs")}
+    assert sorted(verdicts) == sorted(['longhorn', 'media_stack', 'plex', 'common', 'node_prep', 'k3s_common',
+                                       'proxmox_guests', 'nas_nfs']), tail(output, 60)
+    assert {role: 'skipping: [localhost]' in text for role, text in verdicts.items()} == dict.fromkeys(verdicts, True)
