@@ -396,7 +396,47 @@ def rules_media_stack(v, ctx, report, host=''):
         elif not re.match(r'^[0-9a-f]{32}$', str(key)):
             report.add(_where(v, 'media_stack_api_keys'), 'media_stack_api_keys.{0} is not 32 lower-case hex '
                        'characters'.format(app), 'make one with openssl rand -hex 16, or leave it out')
+    user = v.get('media_stack_qbittorrent_username', 'admin')
+    if not is_template(user) and (not isinstance(user, str) or not user or re.search(r'[\x00-\x1f\x7f]', user)):
+        report.add(_where(v, 'media_stack_qbittorrent_username'), 'media_stack_qbittorrent_username={0!r} is empty, '
+                   'not a string or holds control characters'.format(user),
+                   'use a non-empty name without control characters (any other character, including , ; \\ " '
+                   'spaces and non-ASCII, is written escaped into qBittorrent.conf)')
+    _media_stack_export_inputs(v, report)
     _timezone(v, 'media_stack_timezone', report)
+
+
+def _on(value):
+    """A boolean variable as Ansible's bool filter reads it (true/yes/on/1)."""
+    return value is True or str(value).strip().lower() in ('true', 'yes', 'on', '1')
+
+
+def _media_stack_export_inputs(v, report):
+    """Export mode (GitOps) keeps no state between runs and has no cluster to read: what apply mode generates or
+    reads from the cluster must be given."""
+    if v.get('k8s_delivery_mode', 'apply') != 'export':
+        return
+    if v.get('media_stack_route', 'ingress') == 'httproute' and not v.get('k8s_delivery_crd_paths'):
+        report.add(_where(v, 'k8s_delivery_crd_paths'), 'media_stack_route=httproute in k8s_delivery_mode=export has '
+                   'no HTTPRoute CRD to validate the routes against (the collection does not ship it and there is no '
+                   'cluster to read it from)', 'set k8s_delivery_crd_paths to the standard-install.yaml of the '
+                   'Gateway API release your GitOps cluster runs')
+    keys = v.get('media_stack_api_keys') or {}
+    keys = keys if isinstance(keys, dict) else {}
+    missing = [app for app in MEDIA_STACK_API_KEY_APPS if _on(v.get('media_stack_{0}_enabled'.format(app)))
+               and app not in keys]
+    if missing and not _later(v, 'media_stack_api_keys'):
+        report.add(_where(v, 'media_stack_api_keys'), 'k8s_delivery_mode=export keeps no state between runs, so '
+                   'generated API keys would change every run ({0})'.format(', '.join(missing)),
+                   'give media_stack_api_keys for {0} (32 hex characters each, e.g. openssl rand -hex 16), '
+                   'preferably from a vault'.format(', '.join(missing)))
+    needed = [('media_stack_qbittorrent_password', _on(v.get('media_stack_qbittorrent_enabled', True))),
+              ('media_stack_jellyfin_admin_password', _on(v.get('media_stack_jellyfin_enabled', True))
+               and _on(v.get('media_stack_jellyfin_setup', True)))]
+    for name, wanted in needed:
+        if wanted and not v.get(name) and not _later(v, name):
+            report.add(_where(v, name), 'k8s_delivery_mode=export keeps no state between runs, so a generated '
+                       '{0} would change every run'.format(name), 'give {0}, preferably from a vault'.format(name))
 
 
 def _pinned(v, name, report):

@@ -371,11 +371,8 @@ PARENT_REF_PROBLEM = ('media_stack_gateway_parent_refs: media_stack_route=httpro
     ({'media_stack_gateway_parent_refs': []}, [PARENT_REF_PROBLEM]),
     ({'media_stack_gateway_parent_refs': [{'namespace': 'gateway'}]}, [PARENT_REF_PROBLEM]),
     ({'k8s_delivery_crd_paths': []}, [
-        'media_stack_route=httproute attaches one HTTPRoute per app',
-        'give at least one parentRef with a name, e.g. media_stack_gateway_parent_refs',
-        'set k8s_delivery_crd_paths to the standard-install.yaml',
-        '"assertion": "k8s_delivery_mode | default(\'apply\') != \'export\' or k8s_delivery_crd_paths | default([]) '
-        '| length > 0']),
+        'k8s_delivery_crd_paths: media_stack_route=httproute in k8s_delivery_mode=export has no HTTPRoute CRD',
+        'set k8s_delivery_crd_paths to the standard-install.yaml of the Gateway API release']),
 ])
 def test_httproute_needs_parent_refs_and_the_crd(tmp_path, extra, expected):
     """Export mode (no cluster to read the HTTPRoute CRD from) needs k8s_delivery_crd_paths; apply mode reads the

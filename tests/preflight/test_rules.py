@@ -55,3 +55,32 @@ def test_timezones_come_from_the_tz_database():
 def test_did_you_mean_prefers_swapped_letters():
     assert rules.close_to('media_stack_gpid', ['media_stack_puid', 'media_stack_pgid']) == 'media_stack_pgid'
     assert rules.close_to('something_else', ['media_stack_pgid']) is None
+
+
+def test_media_stack_export_mode_needs_what_apply_mode_generates_or_reads():
+    export = {'k8s_delivery_mode': 'export', 'media_stack_route': 'httproute', 'media_stack_prowlarr_enabled': True,
+              'media_stack_timezone': 'Etc/UTC',
+              'media_stack_sonarr_enabled': 'yes', 'media_stack_sabnzbd_enabled': False,
+              'media_stack_gateway_parent_refs': [{'name': 'homelab'}], 'media_stack_nfs_server': 'nas',
+              'media_stack_nfs_path': '/data'}
+    lines = rules.role_problems('media_stack', export)
+    assert any(line.startswith('k8s_delivery_crd_paths: media_stack_route=httproute in k8s_delivery_mode=export')
+               for line in lines), lines
+    keys = [line for line in lines if line.startswith('media_stack_api_keys:')]
+    assert len(keys) == 1 and '(prowlarr, sonarr)' in keys[0], lines
+    assert any(line.startswith('media_stack_qbittorrent_password: k8s_delivery_mode=export') for line in lines)
+    assert any(line.startswith('media_stack_jellyfin_admin_password: k8s_delivery_mode=export') for line in lines)
+    given = dict(export, k8s_delivery_crd_paths=['/gw.yaml'], media_stack_qbittorrent_password='x' * 12,
+                 media_stack_jellyfin_admin_password='y' * 12,
+                 media_stack_api_keys={'prowlarr': '0' * 32, 'sonarr': '1' * 32})
+    assert rules.role_problems('media_stack', given) == []
+    assert rules.role_problems('media_stack', dict(given, k8s_delivery_mode='apply', media_stack_api_keys={},
+                                                   media_stack_qbittorrent_password='')) == []
+
+
+def test_media_stack_qbittorrent_user_name_without_control_characters():
+    base = {'media_stack_nfs_server': 'nas', 'media_stack_nfs_path': '/data', 'media_stack_timezone': 'Etc/UTC'}
+    assert rules.role_problems('media_stack', dict(base, media_stack_qbittorrent_username='j\u00f6rg, "x"; y')) == []
+    for bad in ('', 'a\nb', 'tab\there', 42):
+        lines = rules.role_problems('media_stack', dict(base, media_stack_qbittorrent_username=bad))
+        assert len(lines) == 1 and lines[0].startswith('media_stack_qbittorrent_username: '), (bad, lines)
