@@ -1,10 +1,12 @@
 """The local lab: up, smoke (twice: the rerun changes nothing), down leaving nothing behind; and the bad inputs
 (missing podman, a taken port, a failure half-way) fail with a clear message and leave no container behind."""
 
+import base64
 import json
 import re
 import socket
 import subprocess
+import urllib.parse
 
 import pytest
 import yaml
@@ -108,16 +110,54 @@ def test_failure_half_way_leaves_nothing(scratch_inventory, tmp_path):
     assert _labelled('container', 'labtest') == [] and _labelled('network', 'labtest') == []
 
 
+# Secret keys whose values are meant to be shown (a user name is not a secret).
+NOT_SECRET_KEYS = {'username', 'user', 'WEBUI_USERNAME'}
+
+
+def _lab_secrets():
+    """name -> value of every secret the lab run handled: the Proxmox token and password (.lab/), the k3s token
+    (first server's token file), and every value of every Secret in the Kubernetes emulator."""
+    lab_dir = ROOT / '.lab'
+    secrets = {name: (lab_dir / name).read_text().strip() for name in ('pve-token', 'pve-password')}
+    token = subprocess.run(['podman', 'exec', 'lab-cp1', 'cat', '/var/lib/rancher/k3s/server/token'],
+                           capture_output=True, text=True)
+    if token.returncode == 0 and token.stdout.strip():
+        secrets['k3s token'] = token.stdout.strip()
+    # the emulator lists every namespace's Secrets at the API path (kubectl's discovery has no entry for them)
+    listing = subprocess.run(['kubectl', '--kubeconfig', str(lab_dir / 'kubeconfig'), 'get', '--raw',
+                              '/api/v1/secrets'], capture_output=True, text=True, check=True)
+    for item in json.loads(listing.stdout)['items']:
+        for key, value in (item.get('data') or {}).items():
+            if key not in NOT_SECRET_KEYS:
+                name = '{0}/{1}[{2}]'.format(item['metadata']['namespace'], item['metadata']['name'], key)
+                secrets[name] = base64.b64decode(value).decode('utf-8', 'replace')
+    return {name: value for name, value in secrets.items() if len(value) >= 8}
+
+
+def _leaks(output, secrets):
+    """Which secrets appear in output as they are, base64-encoded or URL-encoded (forms, not values, are named)."""
+    found = []
+    for name, value in secrets.items():
+        forms = {'plain': value, 'base64': base64.b64encode(value.encode()).decode(),
+                 'url-encoded': urllib.parse.quote(value, safe=''), 'url-encoded+': urllib.parse.quote_plus(value)}
+        found += ['{0} ({1})'.format(name, form) for form, text in forms.items() if text in output]
+    return found
+
+
 def test_site_runs_end_to_end_on_the_lab_and_reruns_unchanged():
     """The README's main command: site.yml against the lab (fakepve guests, podman nodes, ganesha NAS, Kubernetes
-    emulator; k3s in install/configure-only mode unless MEDIACLUSTER_K3S_BINARY is set), then a no-op rerun."""
+    emulator; k3s in install/configure-only mode unless MEDIACLUSTER_K3S_BINARY is set), then a no-op rerun.
+    The first run is at -vvv, and no secret it handled may appear in its output in any form (issue 16, item 13)."""
     was_up = subprocess.run(LAB + ['status'], capture_output=True).returncode == 0
     code, output = run_logged('lab-up-site', LAB + ['up'])
     assert code == 0, tail(output)
     try:
         playbook = [str(VENV_BIN / 'ansible-playbook'), '-i', 'inventory/lab', 'playbooks/site.yml']
-        code, first = run_logged('lab-site-1', playbook, timeout=1800)
+        code, first = run_logged('lab-site-1', playbook + ['-vvv'], timeout=1800)
         assert code == 0, tail(first, 80)
+        secrets = _lab_secrets()
+        assert len(secrets) >= 8, sorted(secrets)
+        assert _leaks(first, secrets) == [], 'secrets in the -vvv output of site.yml (.cache/test-logs/lab-site-1.log)'
         hosts = json.loads(subprocess.run([str(VENV_BIN / 'ansible-inventory'), '-i', 'inventory/lab', '--list'],
                                           capture_output=True, text=True, cwd=ROOT).stdout)['lab_nodes']['hosts']
         assert set(hosts) <= set(_recap(first)), 'site.yml did not reach every lab node'
