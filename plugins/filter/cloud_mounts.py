@@ -79,9 +79,19 @@ def cloud_secrets(remotes, namespace, labels):
     return cloud_mounts.secrets(remotes, namespace, labels)
 
 
-def cloud_mount_status(pods, root, remotes, probes):
-    """probes: [{'pod', 'remote', 'rc', 'stdout', 'stderr'}], the output of the check command
-    (printf fstype; ls -A | wc -l) run in each app container."""
+def cloud_mount_targets(resources, root, remotes):
+    """[{'pod', 'app', 'remote', 'command'}]: what to run in which running app container for the mount check."""
+    pods = cloud_mounts.pods_of(resources, sorted(set(a for r in remotes or [] for a in cloud_mounts.apps_of(r))))
+    return [{'pod': p['name'], 'app': p['app'], 'remote': r['name'],
+             'command': ['/bin/sh', '-c', cloud_mounts.status_script(cloud_mounts.mount_point(root, r['name']))]}
+            for p in pods if p['phase'] == 'Running' and not p['deleting']
+            for r in cloud_mounts.remotes_for(remotes, p['app'])]
+
+
+def cloud_mount_status(resources, root, remotes, probes):
+    """resources: the Pod objects (k8s_info); probes: [{'pod', 'remote', 'rc', 'stdout', 'stderr'}], the output of
+    cloud_mounts.status_script run in each app container (cloud_mount_targets)."""
+    pods = cloud_mounts.pods_of(resources, sorted(set(a for r in remotes or [] for a in cloud_mounts.apps_of(r))))
     listing = {}
     for probe in probes or []:
         lines = str(probe.get('stdout') or '').splitlines()
@@ -94,4 +104,5 @@ def cloud_mount_status(pods, root, remotes, probes):
 
 class FilterModule(object):
     def filters(self):
-        return {'cloud_pod': cloud_pod, 'cloud_secrets': cloud_secrets, 'cloud_mount_status': cloud_mount_status}
+        return {'cloud_pod': cloud_pod, 'cloud_secrets': cloud_secrets, 'cloud_mount_targets': cloud_mount_targets,
+                'cloud_mount_status': cloud_mount_status}

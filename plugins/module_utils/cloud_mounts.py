@@ -129,6 +129,27 @@ def unmount_script(path):
     return 'fusermount3 -u -z {0} || fusermount -u -z {0} || umount -l {0} || true'.format(path)
 
 
+def status_script(path):
+    """The mount check run in the app container: line 1 the filesystem type at `path` (empty line when nothing is
+    mounted there), line 2 the number of entries; exit 2 (message on stderr) when the listing fails."""
+    return ('printf "%s\\n" "$(awk -v p={0} \'$2 == p {{print $3}}\' /proc/mounts | tail -n 1)"; '
+            'ls -A {0} >/dev/null || exit 2; ls -A {0} | wc -l').format(path)
+
+
+def pods_of(resources, apps):
+    """[{'name', 'app', 'node', 'phase'}] of the Pod objects (k8s_info resources) whose app.kubernetes.io/name is
+    one of `apps`."""
+    pods = []
+    for pod in _l(resources):
+        meta = _d(_d(pod).get('metadata'))
+        app = _d(meta.get('labels')).get('app.kubernetes.io/name')
+        if app in apps:
+            pods.append({'name': meta.get('name'), 'app': app, 'node': _d(pod.get('spec')).get('nodeName'),
+                         'phase': _d(pod.get('status')).get('phase'),
+                         'deleting': bool(meta.get('deletionTimestamp'))})
+    return pods
+
+
 def apps_of(remote):
     return [str(a) for a in _l(_d(remote).get('apps'))]
 
@@ -308,6 +329,9 @@ def mount_status(pods, root, remotes, listing):
             seen = _d(listing.get((pod.get('name'), remote['name'])))
             if pod.get('phase') != 'Running':
                 state, detail = 'FAIL', 'pod is {0}'.format(pod.get('phase') or 'unknown')
+            elif seen.get('rc') is None:
+                state, detail = 'FAIL', 'could not run the mount check in the {0} container: {1}'.format(
+                    pod.get('app'), (str(seen.get('error') or 'no result').strip().splitlines() or ['?'])[0])
             elif seen.get('fstype') != 'fuse.rclone':
                 state, detail = 'FAIL', 'no rclone mount at {0} in the app container ({1})'.format(
                     path, seen.get('error') or 'mount propagation missing, or the sidecar is not mounted')
@@ -320,4 +344,7 @@ def mount_status(pods, root, remotes, listing):
                          'remote': remote['name'], 'path': path, 'state': state,
                          'items': seen.get('count') if state == 'OK' else None, 'detail': detail})
     failed = [r for r in rows if r['state'] != 'OK']
-    return {'ok': not failed, 'rows': rows, 'failed': failed}
+    lines = ['{0} {1} (node {2}) {3}: {4}'.format(
+        r['state'], r['pod'], r['node'], r['path'],
+        '{0} items'.format(r['items']) if r['state'] == 'OK' else r['detail']) for r in rows]
+    return {'ok': not failed, 'rows': rows, 'failed': failed, 'lines': lines}

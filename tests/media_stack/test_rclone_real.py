@@ -20,6 +20,7 @@ import uuid
 
 import pytest
 
+from ansible_collections.homelab.mediacluster.plugins.filter.cloud_mounts import cloud_mount_status
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cloud_mounts
 
 IMAGE = 'localhost/mediacluster-node:bookworm'
@@ -94,6 +95,17 @@ def in_app(node, script, check=True):
     return sh(node, 'nsenter -t "$(cat /run/app.pid)" -m /bin/sh -c {0}'.format(shlex.quote(script)), check=check)
 
 
+def mount_check(node):
+    """The verdict of roles/media_stack/tasks/verify_cloud_mounts.yml for this mount: its check command run in the
+    app's namespace (instead of through kubectl exec), judged by the same filter."""
+    result = in_app(node, cloud_mounts.status_script(POINT), check=False)
+    pods = [{'metadata': {'name': 'sonarr-0', 'labels': {'app.kubernetes.io/name': 'sonarr'}},
+             'spec': {'nodeName': node}, 'status': {'phase': 'Running'}}]
+    probes = [{'pod': 'sonarr-0', 'remote': 'zurg', 'rc': result.returncode, 'stdout': result.stdout,
+               'stderr': result.stderr}]
+    return cloud_mount_status(pods, ROOT, [REMOTE], probes)['rows'][0]
+
+
 def test_sidecar_mount_with_the_collections_options(node):
     # the cloud: a WebDAV server on loopback, and the rclone.conf the Secret would hold
     sh(node, 'mkdir -p /srv/cloud/Shows /etc/rclone/zurg && echo pilot > /srv/cloud/Shows/pilot.mkv && '
@@ -120,6 +132,9 @@ def test_sidecar_mount_with_the_collections_options(node):
     listing = in_app(node, 'stat -c "%u:%g %n" {0}/Shows/pilot.mkv && cat {0}/Shows/pilot.mkv'.format(POINT)).stdout
     assert listing.splitlines() == ['1000:1000 {0}/Shows/pilot.mkv'.format(POINT), 'pilot']
 
+    row = mount_check(node)
+    assert (row['state'], row['items'], row['node']) == ('OK', 1, node), row
+
     # a file written on the server appears under the mount (directory cache 2s)
     sh(node, 'echo episode-2 > /srv/cloud/Shows/s01e02.mkv')
     wait(lambda: in_app(node, 'cat {0}/Shows/s01e02.mkv'.format(POINT), check=False).stdout.strip() == 'episode-2',
@@ -133,6 +148,9 @@ def test_sidecar_mount_with_the_collections_options(node):
     wait(lambda: not probe(node), 'the probe to refuse the stale mount')
     stale = sh(node, 'ls {0}'.format(POINT), check=False)
     assert stale.returncode != 0 and 'Transport endpoint is not connected' in stale.stderr, stale
+    row = mount_check(node)
+    assert row['state'] == 'FAIL' and 'Transport endpoint is not connected' in row['detail'] \
+        and 'stale' in row['detail'], row
     # the next start clears it and mounts again
     start_sidecar(node)
     wait(lambda: probe(node) and probe(node, 'app'), 'the restarted mount in sidecar and app')
@@ -145,3 +163,5 @@ def test_sidecar_mount_with_the_collections_options(node):
     assert 'fuse.rclone' not in in_app(node, 'cat /proc/mounts').stdout
     assert not probe(node) and not probe(node, 'app')
     assert sh(node, 'ls -A {0}'.format(POINT)).stdout == ''
+    row = mount_check(node)
+    assert row['state'] == 'FAIL' and row['detail'].startswith('no rclone mount at /cloud/zurg'), row
