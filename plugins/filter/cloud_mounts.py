@@ -58,8 +58,8 @@ author: homelab.mediacluster contributors
 EXAMPLES = r'''
 - name: Render the sidecars of Sonarr
   ansible.builtin.debug:
-    msg: "{{ media_stack_cloud_remotes | homelab.mediacluster.cloud_pod('sonarr', '/cloud', 'docker.io/rclone/rclone:1.68.2',
-             1000, 1000, {'limits': {'memory': '1Gi'}}, '20Gi') }}"
+    msg: "{{ media_stack_cloud_remotes | homelab.mediacluster.cloud_pod('sonarr', '/cloud',
+             'docker.io/rclone/rclone:1.68.2', 1000, 1000, {'limits': {'memory': '1Gi'}}, '20Gi') }}"
 '''
 
 RETURN = r'''
@@ -71,7 +71,7 @@ _value:
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cloud_mounts
 
 
-def cloud_pod(remotes, app, root, image, uid, gid, resources, cache_size):
+def cloud_pod(remotes, app, root, image, uid, gid, resources, cache_size):  # noqa: PLR0917 - positional filter args
     return cloud_mounts.pod_parts(remotes, app, root, image, uid, gid, resources, cache_size)
 
 

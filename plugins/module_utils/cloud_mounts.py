@@ -85,7 +85,7 @@ def secret_name(remote):
     return remote.get('secret') or SIDECAR_PREFIX + str(remote.get('name'))
 
 
-def mount_args(remote, root, uid, gid, config=None, cache_dir=None):
+def mount_args(remote, root, uid, gid, *, config=None, cache_dir=None):
     """The `rclone mount` arguments of one remote (after the program name), as the sidecar runs them."""
     r = remote_settings(remote)
     name = str(r['name'])
@@ -112,7 +112,7 @@ START_SCRIPT = ('fusermount3 -u -z "$0" 2>/dev/null || fusermount -u -z "$0" 2>/
                 'mkdir -p "$0" && exec rclone "$@"')
 
 
-def mount_command(remote, root, uid, gid, config=None, cache_dir=None, shell='/bin/sh'):
+def mount_command(remote, root, uid, gid, *, config=None, cache_dir=None, shell='/bin/sh'):
     """The sidecar's whole command: [shell, -c, START_SCRIPT, mount point, rclone args...]."""
     return [shell, '-c', START_SCRIPT, mount_point(root, remote['name'])] + mount_args(
         remote, root, uid, gid, config=config, cache_dir=cache_dir)
@@ -158,7 +158,7 @@ def remotes_for(remotes, app):
     return [remote_settings(r) for r in _l(remotes) if app in apps_of(r)]
 
 
-def pod_parts(remotes, app, root, image, uid, gid, resources, cache_size):
+def pod_parts(remotes, app, root, image, uid, gid, resources, cache_size):  # noqa: PLR0917 - a filter's arguments
     """What the pod of `app` gets: {'sidecars', 'volumes', 'app_mounts', 'annotation'}; all empty when no remote
     names the app (the template then renders the pod exactly as without the feature)."""
     mine = remotes_for(remotes, app)
@@ -295,8 +295,8 @@ def sidecar_shape_problems(container, spec):
     if not name.startswith(SIDECAR_PREFIX):
         problems.append('its name does not start with {0}'.format(SIDECAR_PREFIX))
     image = str(container.get('image', ''))
-    repository = image.split('@')[0].rsplit(':', 1)[0] if ':' in image.split('/')[-1] or '@' in image \
-        else image
+    tagged = ':' in image.rsplit('/', maxsplit=1)[-1] or '@' in image
+    repository = image.split('@', maxsplit=1)[0].rsplit(':', 1)[0] if tagged else image
     if repository.rsplit('/', 1)[-1] != 'rclone':
         problems.append('image {0} is not an rclone image'.format(image))
     if _d(container.get('securityContext')).get('privileged') is not True:

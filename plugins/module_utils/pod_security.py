@@ -516,7 +516,7 @@ def lowest_level_admitting(pod_spec, pod_metadata=None):
     return 'privileged'
 
 
-def _collection_level_errors(obj, spec, pod_meta, namespace, ns_labels, levels):  # noqa: PLR0913
+def _collection_level_errors(obj, spec, pod_meta, namespace, ns_labels, levels):  # noqa: PLR0917
     """The collection's own level in a namespace that enforces less only for FUSE sidecars."""
     level = _d(ns_labels).get(cloud_mounts.COLLECTION_LEVEL_LABEL)
     declared = _d(_d(pod_meta).get('annotations')).get(cloud_mounts.FUSE_SIDECARS_ANNOTATION)

@@ -39,7 +39,7 @@ ZONEINFO_DIRS = ('/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zon
 # what a role's variables default to when the default is a template (computed here from the inventory instead)
 # roles/media_stack/vars/main.yml _media_stack_api_key_apps (a unit test keeps them in step)
 MEDIA_STACK_API_KEY_APPS = ('prowlarr', 'sonarr', 'radarr', 'sabnzbd', 'bazarr')
-# roles/media_stack/vars/main.yml _media_stack_catalog (the apps a cloud remote may name; a unit test keeps them in step)
+# roles/media_stack/vars/main.yml _media_stack_catalog (the apps a cloud remote may name; a test keeps them in step)
 MEDIA_STACK_APPS = ('prowlarr', 'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd', 'seerr')
 LONGHORN_RETAINING_TASKS = ('snapshot', 'backup', 'snapshot-force-create', 'backup-force-create')
 LONGHORN_BACKUP_TASKS = ('backup', 'backup-force-create')

@@ -10,11 +10,11 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from ..conftest import ROOT, VENV_BIN, run_logged, tail
-from .test_cloud_off_identical import GOLDEN, PLEX_DIR
-from .test_manifests import EXPORT, INVENTORY, K8S_VERSIONS, render
-
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cloud_mounts, cluster_semantics
+
+from ..conftest import VENV_BIN, run_logged, tail
+from .test_cloud_off_identical import GOLDEN, PLEX_DIR
+from .test_manifests import K8S_VERSIONS, render
 
 REMOTES = [
     {'name': 'zurg', 'remote': 'zurg:__all__', 'apps': ['sonarr', 'radarr', 'bazarr'],
@@ -40,7 +40,7 @@ def pod(docs, app):
 
 @pytest.mark.parametrize('version', K8S_VERSIONS)
 def test_cloud_manifests_validate_strictly(cloud, version):
-    for name, doc in cloud.items():
+    for doc in cloud.values():
         kubernetes_validate.validate(doc, version, strict=True)
 
 
@@ -96,7 +96,7 @@ def test_the_data_tree_stays_one_claim_at_data(cloud):
 def test_apps_without_mounts_are_unchanged(cloud):
     for app in ('prowlarr', 'qbittorrent', 'jellyfin'):
         name = 'deployment-{0}.yaml'.format(app)
-        golden = (GOLDEN / 'media-defaults' / name).read_text()
+        golden = (GOLDEN / 'media-defaults' / (name + '.golden')).read_text()
         assert deployment(cloud, app) == yaml.safe_load(golden)
 
 

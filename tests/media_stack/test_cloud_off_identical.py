@@ -15,6 +15,8 @@ from .test_manifests import ALL_APPS, EXPORT, INVENTORY
 
 GOLDEN = pathlib.Path(__file__).resolve().parent / 'golden_cloud_off'
 PLEX_DIR = ROOT / 'tests' / 'unit' / 'plex'
+# stored as <file>.golden: the copies are data, not the repository's YAML (no linter runs over them)
+SUFFIX = '.golden'
 WRITE = os.environ.get('MEDIACLUSTER_WRITE_GOLDEN') == '1'
 
 MEDIA_CASES = {
@@ -36,10 +38,10 @@ def _compare(name, files):
         for old in folder.iterdir():
             old.unlink()
         for rel, text in files.items():
-            (folder / rel).write_text(text)
+            (folder / (rel + SUFFIX)).write_text(text)
         pytest.fail('golden files written to {0}: review and commit them, then run without '
                     'MEDIACLUSTER_WRITE_GOLDEN'.format(folder))
-    expected = {p.name: p.read_text() for p in sorted(folder.iterdir())}
+    expected = {p.name[:-len(SUFFIX)]: p.read_text() for p in sorted(folder.iterdir())}
     assert sorted(files) == sorted(expected), 'the rendered files differ from the golden list'
     for rel in sorted(files):
         assert files[rel] == expected[rel], '{0}/{1} is not byte-identical to the render before cloud mounts'.format(

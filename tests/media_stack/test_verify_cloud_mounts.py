@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from ..conftest import ROOT, VENV_BIN, run_logged, tail
+from ..conftest import VENV_BIN, run_logged, tail
 
 PLAYBOOK = """
 - hosts: localhost
@@ -70,8 +70,8 @@ def test_off_checks_nothing_and_calls_no_api(tmp_path, emulator):
 
 
 def test_on_reports_each_pod_with_its_node_and_fails(tmp_path, emulator):
-    seed(tmp_path / 'kubeconfig', pod('sonarr-6d9f', 'sonarr', 'Running', 'w1'), pod('radarr-7c1a', 'radarr', 'Pending'),
-         pod('prowlarr-1b2c', 'prowlarr', 'Running', 'w2'))
+    seed(tmp_path / 'kubeconfig', pod('sonarr-6d9f', 'sonarr', 'Running', 'w1'),
+         pod('radarr-7c1a', 'radarr', 'Pending'), pod('prowlarr-1b2c', 'prowlarr', 'Running', 'w2'))
     emulator.calls.clear()
     code, output = run(tmp_path, 'on', {'k8s_kubeconfig': str(tmp_path / 'kubeconfig'),
                                         'media_stack_cloud_remotes': REMOTES})
