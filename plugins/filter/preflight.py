@@ -697,8 +697,13 @@ def role_problems(variables, role, groups=None, hostvars=None, host=''):
                                hostvars=dict(hostvars or {}), host=host)
 
 
+def cloud_plan(variables, prefix, namespace):
+    """The plan's line about cloud libraries (rclone sidecars) of one role, with their security consequence."""
+    return rules.cloud_plan(dict(variables or {}), prefix, namespace)
+
+
 class FilterModule(object):
     def filters(self):
-        return {'inventory_problems': inventory_problems, 'role_problems': role_problems,
+        return {'inventory_problems': inventory_problems, 'role_problems': role_problems, 'cloud_plan': cloud_plan,
                 'k3s_lxc_privilege_problems': k3s_lxc_privilege_problems,
                 'k3s_lxc_feature_warnings': k3s_lxc_feature_warnings}

@@ -29,11 +29,20 @@ Public interface (the cluster_semantics facade and the tests use it):
                                                        'detail': what violates it}]
     check_pod_spec(pod_spec, level, pod_metadata=None) -> ['<control>: <detail>', ...]
     check_objects(manifests, namespace_labels) -> (errors, warnings)
+
+Beyond the upstream plugin, two rules a real cluster applies or the collection promises:
+- the API server refuses mountPropagation Bidirectional in a container that is not privileged;
+- cloud libraries (module_utils/cloud_mounts.py): a namespace labelled COLLECTION_LEVEL_LABEL=<level> enforces
+  "privileged" only so that rclone FUSE sidecars can run. There the collection holds each pod to <level>, leaving
+  out only the containers its FUSE_SIDECARS_ANNOTATION names, and each of those must have exactly the sidecar shape
+  (cloud_mounts.sidecar_shape_problems). Anything else privileged in that namespace is refused.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+from ansible_collections.homelab.mediacluster.plugins.module_utils import cloud_mounts
 
 LEVELS = ('privileged', 'baseline', 'restricted')
 MODES = ('enforce', 'warn', 'audit')
@@ -507,9 +516,69 @@ def lowest_level_admitting(pod_spec, pod_metadata=None):
     return 'privileged'
 
 
+def _collection_level_errors(obj, spec, pod_meta, namespace, ns_labels, levels):  # noqa: PLR0917
+    """The collection's own level in a namespace that enforces less only for FUSE sidecars."""
+    level = _d(ns_labels).get(cloud_mounts.COLLECTION_LEVEL_LABEL)
+    declared = _d(_d(pod_meta).get('annotations')).get(cloud_mounts.FUSE_SIDECARS_ANNOTATION)
+    if level is None:
+        return []
+    if level not in LEVELS:
+        return ['Namespace {0}: {1}={2} is not one of {3}; fix: use baseline'.format(
+            namespace, cloud_mounts.COLLECTION_LEVEL_LABEL, level, ', '.join(LEVELS))]
+    if _level_index(level) <= _level_index(levels['enforce']):
+        return []
+    names, problems, rest = fuse_sidecar_exemption(spec, pod_meta) if declared else ([], [], spec)
+    found = problems + check_pod_spec(rest, level, pod_meta)
+    if not found:
+        return []
+    return ['{0}: refused by the collection\'s Pod Security rule "{1}" of namespace {2} (it enforces "{3}" only for '
+            'rclone FUSE sidecars{4}): {5}; fix: drop those settings (only the sidecars the collection renders from '
+            'the *_cloud_remotes variables may be privileged there)'.format(
+                _where(obj), level, namespace, levels['enforce'],
+                ', here {0}'.format(_quote(names)) if names else '', '; '.join(found))]
+
+
 def _where(obj):
     meta = _d(obj.get('metadata'))
     return '{0} {1}/{2}'.format(obj.get('kind'), meta.get('namespace') or 'default', meta.get('name'))
+
+
+def propagation_problems(pod_spec):
+    """Containers the API server refuses: Bidirectional mount propagation outside a privileged container."""
+    bad = []
+    for container in _containers(_d(pod_spec)):
+        if _true(_sc(container).get('privileged')):
+            continue
+        for mount in _l(container.get('volumeMounts')):
+            if isinstance(mount, dict) and mount.get('mountPropagation') == 'Bidirectional':
+                bad.append('container "{0}" volumeMount "{1}"'.format(container.get('name'), mount.get('name')))
+    return bad
+
+
+def fuse_sidecar_exemption(pod_spec, pod_metadata):
+    """(declared sidecar names, problems, the pod spec without them) for a pod template that declares FUSE sidecars
+    in FUSE_SIDECARS_ANNOTATION."""
+    spec = _d(pod_spec)
+    text = str(_d(_d(pod_metadata).get('annotations')).get(cloud_mounts.FUSE_SIDECARS_ANNOTATION) or '')
+    declared = [n.strip() for n in text.split(',') if n.strip()]
+    problems = []
+    by_name = dict((c.get('name'), (key, c)) for key in ('initContainers', 'containers', 'ephemeralContainers')
+                   for c in _l(spec.get(key)) if isinstance(c, dict))
+    for name in declared:
+        if name not in by_name:
+            problems.append('declared FUSE sidecar "{0}" is not a container of the pod'.format(name))
+            continue
+        key, container = by_name[name]
+        shape = cloud_mounts.sidecar_shape_problems(container, spec)
+        if key != 'initContainers' or container.get('restartPolicy') != 'Always':
+            shape.append('it is not a native sidecar (initContainers with restartPolicy Always)')
+        if shape:
+            problems.append('declared FUSE sidecar "{0}": {1}'.format(name, '; '.join(shape)))
+    rest = dict(spec)
+    for key in ('initContainers', 'containers', 'ephemeralContainers'):
+        if key in spec:
+            rest[key] = [c for c in _l(spec[key]) if not (isinstance(c, dict) and c.get('name') in declared)]
+    return declared, problems, rest
 
 
 def check_objects(manifests, namespace_labels):
@@ -535,6 +604,12 @@ def check_objects(manifests, namespace_labels):
         pod_meta = pod_metadata_of(obj)
         namespace = _d(obj.get('metadata')).get('namespace') or 'default'
         levels = namespace_levels(labels.get(namespace))
+        refused = propagation_problems(spec)
+        if refused:
+            errors.append('{0}: refused by the API server: Bidirectional mount propagation is available only to '
+                          'privileged containers ({1}); fix: use HostToContainer in the app container, Bidirectional '
+                          'only in the privileged FUSE sidecar'.format(_where(obj), ', '.join(refused)))
+        errors.extend(_collection_level_errors(obj, spec, pod_meta, namespace, labels.get(namespace), levels))
         violations = check_pod_spec(spec, levels['enforce'], pod_meta)
         if violations:
             lowest = lowest_level_admitting(spec, pod_meta)

@@ -22,6 +22,7 @@ import os
 import re
 import zoneinfo
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils import cloud_mounts
 from ansible_collections.homelab.mediacluster.plugins.test.cron_expression import cron_expression
 
 KNOWN_GROUPS = ('all', 'ungrouped', 'controller', 'proxmox_hosts', 'k3s_cluster', 'k3s_servers', 'k3s_agents',
@@ -38,6 +39,8 @@ ZONEINFO_DIRS = ('/usr/share/zoneinfo', '/usr/lib/zoneinfo', '/usr/share/lib/zon
 # what a role's variables default to when the default is a template (computed here from the inventory instead)
 # roles/media_stack/vars/main.yml _media_stack_api_key_apps (a unit test keeps them in step)
 MEDIA_STACK_API_KEY_APPS = ('prowlarr', 'sonarr', 'radarr', 'sabnzbd', 'bazarr')
+# roles/media_stack/vars/main.yml _media_stack_catalog (the apps a cloud remote may name; a test keeps them in step)
+MEDIA_STACK_APPS = ('prowlarr', 'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd', 'seerr')
 LONGHORN_RETAINING_TASKS = ('snapshot', 'backup', 'snapshot-force-create', 'backup-force-create')
 LONGHORN_BACKUP_TASKS = ('backup', 'backup-force-create')
 
@@ -404,6 +407,70 @@ def rules_media_stack(v, ctx, report, host=''):
                    'spaces and non-ASCII, is written escaped into qBittorrent.conf)')
     _media_stack_export_inputs(v, report)
     _timezone(v, 'media_stack_timezone', report)
+    _cloud_rules(v, 'media_stack', MEDIA_STACK_APPS, report)
+
+
+_BINARY = {'': 2 ** 10, 'K': 2 ** 10, 'M': 2 ** 20, 'G': 2 ** 30, 'T': 2 ** 40, 'P': 2 ** 50}
+_K8S = {'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'k': 10 ** 3, 'K': 10 ** 3,
+        'M': 10 ** 6, 'G': 10 ** 9, 'T': 10 ** 12, 'P': 10 ** 15, '': 1}
+
+
+def _rclone_bytes(size):
+    """An rclone size (10G = 10 GiB; a bare number is KiB) in bytes; None for off or garbage."""
+    match = re.match(r'^([0-9]+(?:\.[0-9]+)?)([KMGTP]?)$', str(size))
+    return int(float(match.group(1)) * _BINARY[match.group(2)]) if match else None
+
+
+def _quantity_bytes(size):
+    match = re.match(r'^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|k|K|M|G|T|P|)$', str(size))
+    return int(float(match.group(1)) * _K8S[match.group(2)]) if match else None
+
+
+def _cloud_rules(v, prefix, apps, report):
+    """Cloud libraries (module_utils/cloud_mounts.py): the remotes, the mount root, the rclone image and the cache
+    size of <prefix>_cloud_*."""
+    remotes = v.get(prefix + '_cloud_remotes') or []
+    if not remotes or is_template(remotes):
+        return
+    if prefix == 'plex' and isinstance(remotes, list):
+        # every Plex remote mounts into Plex; `apps` (e.g. when given media_stack_cloud_remotes) is ignored
+        remotes = [dict(r, apps=['plex']) if isinstance(r, dict) else r for r in remotes]
+    root = v.get(prefix + '_cloud_mount_root', '/cloud')
+    for name, what, fix in cloud_mounts.remote_problems(remotes, root, list(apps), prefix):
+        report.add(_where(v, name), what, fix)
+    _pinned(dict(v, **{prefix + '_cloud_rclone_image': v.get(prefix + '_cloud_rclone_image', '')}),
+            prefix + '_cloud_rclone_image', report)
+    limit = _quantity_bytes(v.get(prefix + '_cloud_cache_size', '25Gi'))
+    if limit is None:
+        report.add(_where(v, prefix + '_cloud_cache_size'), '{0}_cloud_cache_size={1} is not a Kubernetes '
+                   'quantity'.format(prefix, v.get(prefix + '_cloud_cache_size')), 'use e.g. 25Gi')
+        return
+    for app in apps:
+        mine = cloud_mounts.remotes_for([r for r in remotes if isinstance(r, dict)], app)
+        total = sum(_rclone_bytes(r['vfs_cache_max_size']) or 0 for r in mine)
+        if mine and total >= limit:
+            report.add(_where(v, prefix + '_cloud_cache_size'), 'the VFS caches of {0} ({1}) may grow to {2} GiB, '
+                       'not below {3}_cloud_cache_size={4}: the kubelet evicts the pod when its cache emptyDir is '
+                       'full'.format(app, ', '.join(r['name'] for r in mine), round(total / 2 ** 30, 1), prefix,
+                                     v.get(prefix + '_cloud_cache_size', '25Gi')),
+                       'raise {0}_cloud_cache_size above the sum (with room to spare) or lower the remotes\' '
+                       'vfs_cache_max_size'.format(prefix))
+
+
+def cloud_plan(v, prefix, namespace):
+    """One line for the preflight's plan: what the cloud libraries turn on and what that costs in privileges."""
+    remotes = [r for r in (v.get(prefix + '_cloud_remotes') or []) if isinstance(r, dict)]
+    if not remotes or is_template(remotes):
+        return '{0}: cloud libraries off'.format(prefix)
+    mounts = '; '.join('{0} ({1}) into {2}'.format(r.get('name'), r.get('remote'),
+                                                   'plex' if prefix == 'plex' else ', '.join(cloud_mounts.apps_of(r)))
+                       for r in remotes)
+    return ('{0}: cloud libraries ON: {1}. SECURITY: each of these pods gets one privileged rclone sidecar per '
+            'remote (every host device, every capability: a compromised sidecar or rclone image is root on its node); '
+            'namespace {2} enforces Pod Security "privileged" so the cluster admits them, and therefore no longer '
+            'refuses privileged pods applied there by anyone else; the collection\'s checker still holds every other '
+            'container it renders to "baseline" (label {3})'.format(prefix, mounts, namespace,
+                                                                    cloud_mounts.COLLECTION_LEVEL_LABEL))
 
 
 def _on(value):
@@ -497,6 +564,16 @@ def rules_plex(v, ctx, report, host=''):
         if name in v:
             _pinned(v, name, report)
     _timezone(v, 'plex_timezone', report)
+    if v.get('plex_cloud_remotes') and not is_template(v.get('plex_cloud_remotes')):
+        if not v.get('plex_namespace_own'):
+            report.add(_where(v, 'plex_cloud_remotes'), 'plex_cloud_remotes needs privileged rclone sidecars, which '
+                       'the shared media namespace (Pod Security baseline) refuses', 'set plex_namespace_own: true and '
+                       'a plex_namespace of its own (e.g. plex): only Plex then runs where "privileged" is enforced')
+        root = str(v.get('plex_cloud_mount_root', '/cloud')).rstrip('/')
+        if root == str(v.get('plex_media_mount_path', '/data')).rstrip('/'):
+            report.add(_where(v, 'plex_cloud_mount_root'), 'plex_cloud_mount_root={0} is the media mount path'.format(
+                root), 'use a directory of its own, e.g. /cloud')
+        _cloud_rules(v, 'plex', ('plex',), report)
 
 
 def rules_proxmox_guests(v, ctx, report, host=''):
