@@ -32,6 +32,7 @@ RUNBOOKS = {
     'apps': 'verify-apps',
     'wiring': 'verify-wiring',
     'network-policy': 'verify-network-policy',
+    'cloud-mounts': 'verify-cloud-mounts',
     'verify': 'verify-check-error',
 }
 STATUSES = ('pass', 'fail', 'skipped')
@@ -52,6 +53,21 @@ def result(area, check, status, detail='', fix='', runbook=''):  # noqa: PLR0917
 def verify_result(check, area, status, detail='', *, fix='', runbook=''):
     """One result (in a list), for the checks whose verdict is a single fact: `'name' | verify_result(area, ...)`."""
     return [result(area, check, status, detail, fix, runbook)]
+
+
+def verify_cloud_mount_result(row):
+    """One row of the media stack's cloud mount check (module_utils/cloud_mounts.py) as a result: pass when the
+    mount is there and lists."""
+    where = '{0} ({1}) {2}'.format(row.get('pod'), row.get('node') or 'no node', row.get('path'))
+    if row.get('state') == 'ok':
+        return result('storage', 'cloud mount ' + str(row.get('remote')), 'pass',
+                      '{0}: {1} items'.format(where, row.get('items')))
+    return result('storage', 'cloud mount ' + str(row.get('remote')), 'fail',
+                  '{0}: {1}'.format(where, row.get('detail') or row.get('state')),
+                  fix='a missing mount is propagation or a sidecar that never mounted (kubectl logs {0} -c '
+                      'rclone-{1}); a mount that does not list is stale: delete the pod'.format(row.get('pod'),
+                                                                                                row.get('remote')),
+                  runbook='cloud-mounts')
 
 
 def verify_skipped(checks, area, reason):
@@ -714,6 +730,7 @@ class FilterModule(object):
         return {
             'verify_result': verify_result,
             'verify_skipped': verify_skipped,
+            'verify_cloud_mount_result': verify_cloud_mount_result,
             'verify_k3s_nodes': verify_k3s_nodes,
             'verify_etcd': verify_etcd,
             'verify_vip': verify_vip,

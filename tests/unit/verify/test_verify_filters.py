@@ -338,3 +338,14 @@ def test_the_role_fallbacks_equal_the_other_roles_defaults():
             name, value, defaults[name])
     libraries = defaults['media_stack_jellyfin_libraries']
     assert [(lib['name'], lib['type']) for lib in libraries] == [('Movies', 'movies'), ('Shows', 'tvshows')]
+
+
+def test_cloud_mount_rows_become_results():
+    ok = verify.verify_cloud_mount_result({'pod': 'sonarr-0', 'app': 'sonarr', 'node': 'k3s-w1', 'remote': 'zurg',
+                                           'path': '/cloud/zurg', 'state': 'ok', 'items': 12, 'detail': ''})
+    assert ok['status'] == 'pass' and ok['area'] == 'storage' and '12 items' in ok['detail'] and ok['fix'] == ''
+    bad = verify.verify_cloud_mount_result({'pod': 'plex-0', 'app': 'plex', 'node': '', 'remote': 'torbox',
+                                            'path': '/cloud/torbox', 'state': 'stale',
+                                            'detail': 'Transport endpoint is not connected'})
+    assert bad['status'] == 'fail' and 'plex-0 (no node) /cloud/torbox: Transport endpoint' in bad['detail']
+    assert 'kubectl logs plex-0 -c rclone-torbox' in bad['fix'] and bad['runbook'] == 'verify-cloud-mounts'
