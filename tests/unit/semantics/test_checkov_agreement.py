@@ -15,7 +15,7 @@ import venv
 import pytest
 import yaml
 
-from tests.conftest import ROOT, run_logged, tail
+from tests.conftest import ROOT, cache_lock, run_logged, tail
 
 sys.path.insert(0, str(ROOT / '.collections'))
 PSA = importlib.import_module('ansible_collections.homelab.mediacluster.plugins.module_utils.pod_security')
@@ -106,13 +106,14 @@ def checkov():
     want = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
     stamp = CHECKOV_VENV / '.requirements.sha256'
     binary = CHECKOV_VENV / 'bin' / 'checkov'
-    if not binary.exists() or not stamp.exists() or stamp.read_text() != want:
-        venv.create(str(CHECKOV_VENV), with_pip=True, clear=True)
-        code, output = run_logged('checkov-install', [str(CHECKOV_VENV / 'bin' / 'pip'), 'install', '--quiet',
-                                                      '-r', str(REQUIREMENTS)], timeout=1200)
-        if code != 0 or not binary.exists():
-            pytest.skip('checkov could not be installed from tests/requirements-checkov.txt:\n' + tail(output, 15))
-        stamp.write_text(want)
+    with cache_lock('checkov-venv'):
+        if not binary.exists() or not stamp.exists() or stamp.read_text() != want:
+            venv.create(str(CHECKOV_VENV), with_pip=True, clear=True)
+            code, output = run_logged('checkov-install', [str(CHECKOV_VENV / 'bin' / 'pip'), 'install', '--quiet',
+                                                          '-r', str(REQUIREMENTS)], timeout=1200)
+            if code != 0 or not binary.exists():
+                pytest.skip('checkov could not be installed from tests/requirements-checkov.txt:\n' + tail(output, 15))
+            stamp.write_text(want)
     return binary
 
 
