@@ -22,7 +22,7 @@ esac
 echo "test: setup took $(( $(date +%s) - t0 ))s"
 workers=${MEDIACLUSTER_TEST_WORKERS:-2}
 parallel=()
-[ "$workers" -gt 0 ] 2>/dev/null && parallel=(-n "$workers" --dist loadgroup)
+[ "$workers" -gt 0 ] 2>/dev/null && parallel=(-n "$workers" --dist loadgroup --no-loadscope-reorder)
 set +e
 pytest "${parallel[@]}" "$@"
 rc=$?

@@ -118,12 +118,9 @@ def checkov():
 
 
 @pytest.fixture(scope='module')
-def objects(tmp_path_factory):
-    from tests.unit.plex.test_plex_pod_security import export_trees
-
-    rendered = export_trees(tmp_path_factory.mktemp('example'), 'checkov-example-export',
-                            ROOT / 'inventory' / 'example', {})
-    return [d for d in rendered + FIXTURES if PSA.pod_spec_of(d) is not None]
+def objects(example_media_plex_export):
+    # the example export, rendered once per session (tests/unit/conftest.py) for this and the Pod Security tests
+    return [d for d in example_media_plex_export + FIXTURES if PSA.pod_spec_of(d) is not None]
 
 
 def resource_id(obj):
