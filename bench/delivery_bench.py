@@ -1,7 +1,8 @@
 """Benchmark (not a test): the Kubernetes delivery of the whole stack (Longhorn, media stack with every optional app,
 Plex) for an inventory, in export mode and in apply mode against the kmock API emulator.
 
-Figures (wall seconds of one ansible-playbook run of 50_longhorn.yml + 60_media.yml + 70_plex.yml each):
+Figures (wall seconds of one ansible-playbook run of 50_longhorn.yml + 60_media.yml + 70_plex.yml each; <figure>_cpu
+is the CPU time, user + system, of that run's whole process tree, which a busy machine stretches far less):
   export_first   render + validate + check + write the kustomize trees into an empty folder
   export_rerun   the same again over the written trees (nothing to write)
   apply_first    render + validate + check + compare + apply against an empty emulator
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import pathlib
+import resource
 import subprocess
 import sys
 import tempfile
@@ -49,16 +51,25 @@ def playbook_run(root, tmp, inventory, variables, label):
     playbook.write_text(yaml.safe_dump([{'import_playbook': str(root / 'playbooks' / p)} for p in PLAYBOOKS]))
     extra = tmp / 'extra-{0}.json'.format(variables['k8s_delivery_mode'])
     extra.write_text(json.dumps(variables))
-    started = time.monotonic()
+    started, cpu = time.monotonic(), _children_cpu()
     proc = subprocess.run([str(ROOT / '.venv' / 'bin' / 'ansible-playbook'), '-i', str(root / inventory),
                            str(playbook), '-e', '@' + str(extra), '--skip-tags', 'longhorn_nodes'],
                           cwd=root, env=env_for(root), capture_output=True, text=True, check=False)
-    wall = time.monotonic() - started
+    wall, cpu = time.monotonic() - started, _children_cpu() - cpu
     log = WORK / 'delivery-{0}.log'.format(label)
     log.write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         raise compare.CompareError('{0} failed (rc={1}); see {2}'.format(label, proc.returncode, log))
-    return wall
+    return wall, cpu
+
+
+def measure(figures, name, *args):
+    figures[name], figures[name + '_cpu'] = playbook_run(*args)
+
+
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_once(root, inventory, only, label):
@@ -68,17 +79,17 @@ def run_once(root, inventory, only, label):
         tmp = pathlib.Path(name)
         if only in (None, 'export'):
             variables = render.extra_vars(tmp, mode='export')
-            figures['export_first'] = playbook_run(root, tmp, inventory, variables, label + '-export-1')
-            figures['export_rerun'] = playbook_run(root, tmp, inventory, variables, label + '-export-2')
+            measure(figures, 'export_first', root, tmp, inventory, variables, label + '-export-1')
+            measure(figures, 'export_rerun', root, tmp, inventory, variables, label + '-export-2')
         if only in (None, 'apply'):
             kubeconfig = tmp / 'kubeconfig'
             variables = render.extra_vars(tmp, mode='apply', k8s_kubeconfig=str(kubeconfig), **render.EMULATOR_VARS)
             variables.pop('k8s_delivery_kubernetes_version')
             emulator = RunningEmulator(kubeconfig).start()
             try:
-                figures['apply_first'] = playbook_run(root, tmp, inventory, variables, label + '-apply-1')
+                measure(figures, 'apply_first', root, tmp, inventory, variables, label + '-apply-1')
                 before = len(emulator.writes())
-                figures['apply_rerun'] = playbook_run(root, tmp, inventory, variables, label + '-apply-2')
+                measure(figures, 'apply_rerun', root, tmp, inventory, variables, label + '-apply-2')
                 if len(emulator.writes()) != before:
                     raise compare.CompareError('{0}: the apply rerun wrote to the emulator; it must be a no-op'
                                                .format(label))
