@@ -4,6 +4,8 @@
 #   scripts/test.sh              everything
 #   scripts/test.sh lint         only the linters       scripts/test.sh pytest   everything but molecule and lab
 #   scripts/test.sh -k nas       any pytest selection
+# pytest runs on MEDIACLUSTER_TEST_WORKERS pytest-xdist workers (default 2, one per core of the CI machine; 0 runs
+# in one process). tests/conftest.py keeps on one worker the tests that share the lab or an expensive fixture.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -18,8 +20,11 @@ case "${1:-all}" in
   *)      bash scripts/build-node-image.sh ;;
 esac
 echo "test: setup took $(( $(date +%s) - t0 ))s"
+workers=${MEDIACLUSTER_TEST_WORKERS:-2}
+parallel=()
+[ "$workers" -gt 0 ] 2>/dev/null && parallel=(-n "$workers" --dist loadgroup --no-loadscope-reorder)
 set +e
-pytest "$@"
+pytest "${parallel[@]}" "$@"
 rc=$?
 set -e
 echo "test: total $(( $(date +%s) - t0 ))s"

@@ -36,30 +36,11 @@ _value:
   type: str
 """
 
-import json
-
-import yaml
-
-
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow=False, indentless=False):
-        return super().increase_indent(flow, False)  # indent lists under their key, as kubectl does
-
-
-def _str(dumper, value):
-    if '\n' in value:
-        # Literal blocks cannot carry trailing spaces on a line; fall back to quoting for those.
-        if not any(line != line.rstrip() for line in value.split('\n')):
-            return dumper.represent_scalar('tag:yaml.org,2002:str', value, style='|')
-    return dumper.represent_scalar('tag:yaml.org,2002:str', value)
-
-
-_Dumper.add_representer(str, _str)
+from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_yaml import dump
 
 
 def k8s_yaml(data):
-    plain = json.loads(json.dumps(data))  # drop Ansible's tagged/lazy types: plain dicts, lists and scalars
-    return yaml.dump(plain, Dumper=_Dumper, default_flow_style=False, sort_keys=False, allow_unicode=True, width=120)
+    return dump(data)
 
 
 class FilterModule(object):

@@ -20,7 +20,7 @@ import subprocess
 
 import pytest
 
-from ..conftest import ROOT
+from ..conftest import ROOT, cache_lock
 
 HERE = ROOT / 'tests' / 'gateway_api'
 CACHE = pathlib.Path(os.environ.get('XDG_CACHE_HOME') or pathlib.Path.home() / '.cache') / 'homelab-mediacluster' / \
@@ -34,6 +34,11 @@ def _install():
     for tool in ('node', 'npm'):
         if shutil.which(tool) is None:
             return '{0} is not installed: the Gateway API validators of {1} run under node'.format(tool, PACKAGE)
+    with cache_lock('gateway-api-npm'):  # pytest-xdist workers: one installs, the other waits and finds it done
+        return _install_locked()
+
+
+def _install_locked():
     lock = (HERE / 'package-lock.json').read_text()
     stamp = CACHE / '.installed-lock'
     if stamp.is_file() and stamp.read_text() == lock and (CACHE / 'node_modules' / PACKAGE).is_dir():
@@ -55,7 +60,11 @@ def validate_gateway_objects(docs):
     reason = _install()
     if reason:
         pytest.skip(reason)
-    shutil.copy(HERE / 'validate.mjs', CACHE / 'validate.mjs')
+    script = (HERE / 'validate.mjs').read_bytes()
+    if (CACHE / 'validate.mjs').read_bytes() != script:  # replaced atomically: another worker may be running it
+        fresh = CACHE / '.validate.mjs.{0}'.format(os.getpid())
+        fresh.write_bytes(script)
+        os.replace(fresh, CACHE / 'validate.mjs')
     proc = subprocess.run(['node', 'validate.mjs'], cwd=CACHE, input=json.dumps(docs), capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr

@@ -55,8 +55,8 @@ def export_trees(tmp_path, name, inventory, extra, playbooks=('60_media.yml', '7
 
 
 @pytest.fixture(scope='module')
-def example(tmp_path_factory):
-    return export_trees(tmp_path_factory.mktemp('example'), 'psa-example-export', ROOT / 'inventory' / 'example', {})
+def example(example_media_plex_export):
+    return example_media_plex_export  # rendered once per session (tests/unit/conftest.py), shared with checkov's test
 
 
 def namespace_labels(docs):

@@ -15,7 +15,7 @@ import venv
 import pytest
 import yaml
 
-from tests.conftest import ROOT, run_logged, tail
+from tests.conftest import ROOT, cache_lock, run_logged, tail
 
 sys.path.insert(0, str(ROOT / '.collections'))
 PSA = importlib.import_module('ansible_collections.homelab.mediacluster.plugins.module_utils.pod_security')
@@ -106,23 +106,21 @@ def checkov():
     want = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
     stamp = CHECKOV_VENV / '.requirements.sha256'
     binary = CHECKOV_VENV / 'bin' / 'checkov'
-    if not binary.exists() or not stamp.exists() or stamp.read_text() != want:
-        venv.create(str(CHECKOV_VENV), with_pip=True, clear=True)
-        code, output = run_logged('checkov-install', [str(CHECKOV_VENV / 'bin' / 'pip'), 'install', '--quiet',
-                                                      '-r', str(REQUIREMENTS)], timeout=1200)
-        if code != 0 or not binary.exists():
-            pytest.skip('checkov could not be installed from tests/requirements-checkov.txt:\n' + tail(output, 15))
-        stamp.write_text(want)
+    with cache_lock('checkov-venv'):
+        if not binary.exists() or not stamp.exists() or stamp.read_text() != want:
+            venv.create(str(CHECKOV_VENV), with_pip=True, clear=True)
+            code, output = run_logged('checkov-install', [str(CHECKOV_VENV / 'bin' / 'pip'), 'install', '--quiet',
+                                                          '-r', str(REQUIREMENTS)], timeout=1200)
+            if code != 0 or not binary.exists():
+                pytest.skip('checkov could not be installed from tests/requirements-checkov.txt:\n' + tail(output, 15))
+            stamp.write_text(want)
     return binary
 
 
 @pytest.fixture(scope='module')
-def objects(tmp_path_factory):
-    from tests.unit.plex.test_plex_pod_security import export_trees
-
-    rendered = export_trees(tmp_path_factory.mktemp('example'), 'checkov-example-export',
-                            ROOT / 'inventory' / 'example', {})
-    return [d for d in rendered + FIXTURES if PSA.pod_spec_of(d) is not None]
+def objects(example_media_plex_export):
+    # the example export, rendered once per session (tests/unit/conftest.py) for this and the Pod Security tests
+    return [d for d in example_media_plex_export + FIXTURES if PSA.pod_spec_of(d) is not None]
 
 
 def resource_id(obj):
