@@ -1,5 +1,7 @@
 """The collection builds, ships no tests/venvs/caches, installs, and ansible-doc renders its modules and roles."""
 
+import ast
+import json
 import pathlib
 import tarfile
 
@@ -13,6 +15,23 @@ pytestmark = pytest.mark.build
 FORBIDDEN = ('tests/', '.venv/', '.lab/', '.cache/', '.collections/', 'molecule/', '.git/', 'scripts/', '.ci/',
              '__pycache__', '.pytest_cache', '.hypothesis/', 'bench/')
 MODULES = sorted(p.stem for p in (ROOT / 'plugins' / 'modules').glob('*.py') if p.stem != '__init__')
+
+
+def jinja_plugins(kind):
+    """Every filter (kind 'filter') or test ('test') the collection's plugin files register, read from the dict their
+    FilterModule.filters() / TestModule.tests() returns - the code, not the doc files."""
+    method = 'filters' if kind == 'filter' else 'tests'
+    names = []
+    for path in sorted((ROOT / 'plugins' / kind).glob('*.py')):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.FunctionDef) and node.name == method:
+                returned = [n.value for n in ast.walk(node) if isinstance(n, ast.Return)]
+                names.extend(key.value for ret in returned if isinstance(ret, ast.Dict) for key in ret.keys)
+    return sorted(names)
+
+
+FILTERS = jinja_plugins('filter')
+TESTS = jinja_plugins('test')
 ROLES = sorted(p.parent.parent.name for p in (ROOT / 'roles').glob('*/meta/argument_specs.yml'))
 
 
@@ -78,6 +97,24 @@ def test_ansible_doc_renders_module(installed, module):
     # a module without options (cgroup_info only reads) has no OPTIONS section; every other one must show it
     if 'options: {}' not in (ROOT / 'plugins' / 'modules' / (module + '.py')).read_text():
         assert 'OPTIONS' in output, tail(output)
+
+
+@pytest.mark.parametrize('kind, names', [('filter', FILTERS), ('test', TESTS)])
+def test_ansible_doc_shows_each_jinja_plugins_own_docs(installed, kind, names):
+    """ansible-doc -t filter/test of each plugin shows that plugin's own documentation (name, examples, return value),
+    not the docs of another filter that happens to live in the same file."""
+    _, dest = installed
+    assert names, 'no {0} plugin found in plugins/{0}/'.format(kind)
+    code, output = run_logged('doc-{0}s'.format(kind), [str(VENV_BIN / 'ansible-doc'), '-t', kind, '--json'] +
+                              ['homelab.mediacluster.' + n for n in names], ANSIBLE_COLLECTIONS_PATH=str(dest))
+    assert code == 0, tail(output)
+    docs = json.loads(output[output.index('{'):])
+    wrong = {name: (docs.get('homelab.mediacluster.' + name) or {}).get('doc', {}).get('name') for name in names}
+    wrong = {name: shown for name, shown in wrong.items() if shown != name}
+    assert not wrong, '{0} plugin -> the docs ansible-doc shows for it instead of its own: {1}'.format(kind, wrong)
+    incomplete = sorted(name for name in names if not docs['homelab.mediacluster.' + name].get('examples')
+                        or not docs['homelab.mediacluster.' + name].get('return'))
+    assert not incomplete, '{0} plugins without EXAMPLES or RETURN: {1}'.format(kind, incomplete)
 
 
 @pytest.mark.parametrize('role', ROLES)
