@@ -6,38 +6,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
----
-name: qbittorrent_password_hash
-short_description: The qBittorrent WebUI password hash (WebUI\Password_PBKDF2) of a password
-version_added: 0.1.0
-description:
-  - Returns C(<salt>:<key>) in base64, the value qBittorrent keeps as C(WebUI\Password_PBKDF2="@ByteArray(...)") in
-    C(qBittorrent.conf) - PBKDF2-HMAC-SHA512, 100000 iterations, 64-byte key.
-  - The salt is given (and stored by the caller), so the same password and salt always give the same hash and the
-    rendered configuration stays idempotent.
-author: homelab.mediacluster developers
-options:
-  _input:
-    description: The password.
-    type: str
-    required: true
-  salt:
-    description: The salt (16 characters or more; its UTF-8 bytes are used).
-    type: str
-    required: true
-"""
-
-EXAMPLES = r"""
-qbittorrent_hash: "{{ 'secret' | homelab.mediacluster.qbittorrent_password_hash('0123456789abcdef') }}"
-"""
-
-RETURN = r"""
-_value:
-  description: base64(salt bytes) ':' base64(PBKDF2 key).
-  type: str
-"""
-
 import base64
 import hashlib
 
