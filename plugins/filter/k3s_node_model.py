@@ -89,7 +89,7 @@ def k3s_node_model(hostvars, groups, mode='apply', *, longhorn_nodes=None, longh
 
     model = []
     for host in k3s_hosts:
-        name = str(_get(hostvars, host, 'k3s_common_node_name', str(host).split('.')[0]))
+        name = str(_get(hostvars, host, 'k3s_common_node_name', str(host).split('.', maxsplit=1)[0]))
         arch = ARCHES.get(str(_get(hostvars, host, 'k3s_common_arch', '') or ''),
                           'arm64' if _get(hostvars, host, 'node_flavour', '') == 'pi' else 'amd64')
         labels = {

@@ -471,7 +471,7 @@ def _spec_description(name):
                             .get('options') or {})
                 desc = (opts.get(name) or {}).get('description') or ''
                 desc = ' '.join(desc) if isinstance(desc, list) else str(desc)
-                return desc.split('. ')[0].rstrip('.')
+                return desc.split('. ', maxsplit=1)[0].rstrip('.')
     return ''
 
 
@@ -626,7 +626,7 @@ def inventory_problems(data):
     vip_ip = rules.parse_ip(vip)
     if vip_ip in seen and seen[vip_ip] not in groups.get('k3s_cluster', []):
         report.add('', 'the VIP {0} is the address of {1}: pick an address no machine uses'.format(vip_ip,
-                                                                                                  seen[vip_ip]))
+                                                                                                   seen[vip_ip]))
     _check_vip_places(vip, network, controller, groups, resolved, report, where)
     version = controller.get('k3s_common_version', _role_defaults('k3s_common').get('k3s_common_version'))
     if not rules.K3S_VERSION.match(str(version)):
