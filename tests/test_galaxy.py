@@ -39,6 +39,14 @@ SITE_COLLECTIONS = (VENV_BIN.parent / 'lib' / 'python{0}.{1}'.format(*sys.versio
                     'ansible_collections')
 
 
+def empty_config(where):
+    """An empty ansible.cfg in where: Ansible's defaults, not the project's ansible.cfg (ANSIBLE_CONFIG must name a
+    file with a known extension; /dev/null is refused)."""
+    where.mkdir(parents=True, exist_ok=True)
+    (where / 'ansible.cfg').write_text('')
+    return str(where / 'ansible.cfg')
+
+
 def offline(*cmd):
     """cmd inside a private network namespace with only loopback up (nothing but this machine is reachable)."""
     return ['unshare', '--net', '--map-root-user', 'sh', '-c', 'ip link set lo up && exec "$@"', 'offline', *cmd]
@@ -70,7 +78,7 @@ def importer_result(tarball, tmp_path_factory):
     python = tool_venv('galaxy-importer', IMPORTER_REQUIREMENTS, 'python')
     home = tmp_path_factory.mktemp('importer-home')
     env = {'PATH': '{0}{1}{2}'.format(python.parent, os.pathsep, '/usr/sbin:/usr/bin:/sbin:/bin'),
-           'HOME': str(home), 'ANSIBLE_CONFIG': os.devnull, 'ANSIBLE_HOME': str(home / '.ansible'),
+           'HOME': str(home), 'ANSIBLE_CONFIG': empty_config(home), 'ANSIBLE_HOME': str(home / '.ansible'),
            # the importer gives its ansible-lint step a fixed 180 s, which a loaded 2-core machine misses (measured:
            # 5m50s at load 20); test_importer_lint_passes runs that same ansible-lint command without the limit
            'GALAXY_IMPORTER_RUN_ANSIBLE_LINT': 'false'}
@@ -127,7 +135,7 @@ def test_importer_lint_passes(tarball, tmp_path):
     assert code == 0, tail(output)
     installed = collections / 'ansible_collections' / GALAXY['namespace'] / GALAXY['name']
     env = {'PATH': '{0}{1}{2}'.format(python.parent, os.pathsep, '/usr/sbin:/usr/bin:/sbin:/bin'),
-           'HOME': str(tmp_path), 'ANSIBLE_CONFIG': os.devnull, 'ANSIBLE_HOME': str(tmp_path / '.ansible'),
+           'HOME': str(tmp_path), 'ANSIBLE_CONFIG': empty_config(tmp_path), 'ANSIBLE_HOME': str(tmp_path / '.ansible'),
            'ANSIBLE_COLLECTIONS_PATH': str(collections), 'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'tmp'),
            'XDG_CACHE_HOME': str(tmp_path / 'tmp')}
     code, output = run_logged('galaxy-importer-lint', offline(*IMPORTER_LINT), timeout=1800, cwd=installed, **env)
@@ -137,7 +145,8 @@ def test_importer_lint_passes(tarball, tmp_path):
 # ------------------------------------------------------------------------------------------------ ansible-test
 
 def sanity_env(**extra):
-    return dict({'HOME': str(SANITY_HOME), 'ANSIBLE_CONFIG': os.devnull, 'ANSIBLE_HOME': str(SANITY_HOME / '.ansible'),
+    return dict({'HOME': str(SANITY_HOME), 'ANSIBLE_CONFIG': empty_config(SANITY_HOME),
+                 'ANSIBLE_HOME': str(SANITY_HOME / '.ansible'),
                  'PATH': '{0}{1}{2}'.format(VENV_BIN, os.pathsep, os.environ.get('PATH', ''))}, **extra)
 
 
