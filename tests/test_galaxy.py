@@ -91,7 +91,7 @@ def importer_result(tarball, tmp_path_factory):
 
 @needs_offline
 def test_galaxy_importer_reports_no_error(importer_result):
-    log, _ = importer_result
+    log, _unused = importer_result
     errors = [line for line in log.splitlines() if re.match(r'^\s*ERROR\b', line)]
     assert not errors, 'galaxy-importer reported (whole log: .cache/test-logs/galaxy-importer.log):\n' + '\n'.join(
         errors[:40])
@@ -102,7 +102,7 @@ def test_galaxy_importer_reports_no_error(importer_result):
 def test_galaxy_importer_has_docs_for_every_plugin(importer_result, kind, names):
     """Each module, filter and test plugin the code defines has documentation of its own in the result Galaxy
     publishes (its name, a description, examples; return values for filters and tests)."""
-    _, result = importer_result
+    _unused, result = importer_result
     found = {}
     for content in result['docs_blob']['contents']:
         if content['content_type'] == kind and content.get('doc_strings'):
@@ -130,7 +130,7 @@ def test_importer_lint_passes(tarball, tmp_path):
     python = tool_venv('galaxy-importer', IMPORTER_REQUIREMENTS, 'python')
     collections = tmp_path / 'collections'
     code, output = run_logged('galaxy-importer-install', [str(VENV_BIN / 'ansible-galaxy'), 'collection', 'install',
-                                                          '--offline', '--no-deps', '-p', str(collections),
+                                                          '--offline', '--no-deps', '--force', '-p', str(collections),
                                                           str(tarball)])
     assert code == 0, tail(output)
     installed = collections / 'ansible_collections' / GALAXY['namespace'] / GALAXY['name']

@@ -16,7 +16,7 @@ from ..conftest import ROOT
 from .conftest import SHELLS, run_module, shell_command
 from .fake_apps import FakeQbittorrent, FakeServarr
 from .fake_extras import FakeBazarr, FakeSabnzbd, with_sabnzbd
-from .test_apply_and_wire import get, kube, play  # noqa: F401 pylint: disable=unused-import - emulator fixture, helpers
+from .test_apply_and_wire import get, kube, play  # noqa: F401 - emulator fixture, helpers  # pylint: disable=unused-import
 
 FAST = {'wait_interval': 0, 'wait_timeout': 5, 'timeout': 5}
 FILES = ROOT / 'roles' / 'media_stack' / 'files'
