@@ -83,11 +83,11 @@ def main():
     parser.add_argument('--runs', type=int, default=5, help='repetitions (fresh fakepve each) for the timings')
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix='mc-bench-')
-    certfile, keyfile, _ = make_cert(tmp, hosts=('127.0.0.1',))
+    certfile, keyfile, _unused = make_cert(tmp, hosts=('127.0.0.1',))
     rows = {}
     for label, (modname, margs) in MODULES.items():
         samples = {'create': [], 'rerun': [], 'change cores': []}
-        for _ in range(args.runs):
+        for _unused in range(args.runs):
             pve = FakePve(user='root@pam', password=PASSWORD, host='127.0.0.1', port=0)
             pve.time_scale = 0
             serving = _Serving(seed(pve), certfile, keyfile)

@@ -113,7 +113,7 @@ def lab(command, inventory):
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=tool_env(WORK / 'facts'), check=False)
     if proc.returncode != 0:
         raise BenchError('scripts/lab.py {0} -i {1} failed:\n{2}{3}'.format(command, inventory, proc.stdout[-2000:],
-                                                                          proc.stderr[-2000:]))
+                                                                            proc.stderr[-2000:]))
     return time.monotonic() - started
 
 
@@ -153,9 +153,9 @@ def write_inventory(size, root=ROOT, inv_name=None):
     servers = children['k3s_cluster']['children']['k3s_servers']['hosts']
     agents = children['k3s_cluster']['children']['k3s_agents']['hosts']
     children['k3s_cluster']['children']['k3s_servers']['hosts'] = {n: copy.deepcopy(servers.get(n)) for n in
-                                                                  topo['servers']}
+                                                                   topo['servers']}
     children['k3s_cluster']['children']['k3s_agents']['hosts'] = {n: copy.deepcopy(agents.get(n)) for n in
-                                                                 topo['agents']}
+                                                                  topo['agents']}
     children['storage_nodes']['hosts'] = {n: None for n in topo['storage']}
     for host_dir in (lab_inventory / 'host_vars').iterdir():
         if host_dir.name in kept:

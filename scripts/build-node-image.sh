@@ -4,11 +4,10 @@
 # of this recipe and is rebuilt only when the recipe changes or FORCE=1.
 #   scripts/build-node-image.sh            -> localhost/mediacluster-node:bookworm
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
 image=${NODE_IMAGE:-localhost/mediacluster-node:bookworm}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=python3,python3-apt,systemd,systemd-sysv,dbus,openssh-server,sudo,iproute2,ca-certificates,procps,kmod,gnupg
-recipe=$(cat "$0" | sha256sum | cut -c1-16)
+recipe=$(sha256sum < "$0" | cut -c1-16)
 
 for tool in podman debootstrap; do
   command -v "$tool" >/dev/null || {

@@ -3,11 +3,12 @@
 # Idempotent: installs only what is missing. rclone + fuse3: the real rclone mount test (tests/media_stack/test_rclone_real.py,
 # bind-mounted into a node container). qbittorrent-nox is the real qBittorrent the tests run as a peer, only
 # ever inside a private network namespace with loopback (tests/peers/qbittorrent_real.py); its service stays off.
+# ansible-test sanity lints shell scripts with the shellcheck package (tests/test_galaxy.py).
 set -euo pipefail
 need=()
 for pkg in podman runc debootstrap uidmap slirp4netns python3-venv make git openssh-client \
            nfs-ganesha nfs-ganesha-vfs libnfs-utils iproute2 busybox \
-           qbittorrent-nox rclone fuse3; do
+           qbittorrent-nox rclone fuse3 shellcheck; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

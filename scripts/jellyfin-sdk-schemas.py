@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Turn the request/response models of the Jellyfin TypeScript SDK into JSON Schema, for the fake Jellyfin.
 
 The SDK (npm @jellyfin/sdk) ships TypeScript declarations generated from Jellyfin's OpenAPI document

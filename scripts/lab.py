@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The local lab: podman node containers, a fake Proxmox VE API and a Kubernetes API emulator on loopback.
 
     scripts/lab.py up      [-i inventory/lab]   bring every lab node and peer up (idempotent)
@@ -43,7 +42,7 @@ class LabError(Exception):
 
 
 def run(cmd, check=True, capture=True, stdin=None):
-    result = subprocess.run(cmd, input=stdin, text=True, capture_output=capture)
+    result = subprocess.run(cmd, input=stdin, text=True, capture_output=capture, check=False)
     if check and result.returncode != 0:
         raise LabError('`{0}` failed (exit {1}): {2}'.format(
             ' '.join(cmd), result.returncode, (result.stderr or result.stdout or '').strip()[-800:]))
@@ -116,7 +115,7 @@ def preflight(topo):
         if parts[0] == topo['network'] and topo['subnet'] not in parts[1:]:
             raise LabError('podman network {0} exists with subnet {1}, not {2}; remove it with '
                            '`podman network rm {0}` or change lab_subnet'.format(parts[0], ' '.join(parts[1:]),
-                                                                                topo['subnet']))
+                                                                                 topo['subnet']))
         if parts[0] != topo['network'] and topo['subnet'] in parts[1:]:
             raise LabError('podman network {0} already uses {1}; change lab_subnet in the lab inventory'.format(
                 parts[0], topo['subnet']))
@@ -185,7 +184,7 @@ def stop_process(name, what):
     pid = _pid_alive(name)
     if pid:
         os.killpg(pid, signal.SIGTERM)
-        for _ in range(50):
+        for _unused in range(50):
             if not pathlib.Path('/proc/{0}'.format(pid)).exists():
                 break
             time.sleep(0.1)
@@ -274,8 +273,8 @@ def up(inventory):
         log('{0} node containers up: {1}'.format(len(topo['nodes']), ', '.join(
             '{0}={1}'.format(n['name'], n['ip']) for n in topo['nodes'])))
         start_process('pve', ['tests/peers/pve_lab.py', '--port', str(topo['pve_port']),
-                               '--password-file', str(LAB_DIR / 'pve-password'),
-                               '--token-file', str(LAB_DIR / 'pve-token')], topo['pve_port'], 'fakepve')
+                              '--password-file', str(LAB_DIR / 'pve-password'),
+                              '--token-file', str(LAB_DIR / 'pve-token')], topo['pve_port'], 'fakepve')
         start_process('kube', ['tests/peers/kube_emulator.py', '--port', str(topo['kube_port']),
                                '--kubeconfig', str(LAB_DIR / 'kubeconfig')], topo['kube_port'], 'kube emulator')
     except BaseException:

@@ -31,7 +31,7 @@ def run_logged(name, cmd, timeout=1800, cwd=ROOT, **env):
     """Run cmd, keep its whole output in .cache/test-logs/<name>.log and return (returncode, output)."""
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(cmd, cwd=str(cwd), env=tool_env(**env), capture_output=True, text=True,
-                            timeout=timeout)
+                            timeout=timeout, check=False)
     output = result.stdout + result.stderr
     (LOG_DIR / (name + '.log')).write_text(output)
     return result.returncode, output

@@ -8,59 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r'''
-name: k3s_join_plan
-short_description: Order in which k3s servers start and join an embedded-etcd cluster
-description:
-  - Takes the server group (in inventory order) and which servers already hold etcd data, and returns which server
-    runs C(cluster-init), the servers that join one at a time through the VIP, and whether the cluster already exists.
-  - The same plugin file also provides C(k3s_cluster_errors), C(k3s_restart_allowed), C(k3s_arch),
-    C(kernel_cmdline_set), C(k3s_node_patch) (the merge patch that gives a Kubernetes Node the labels and taints
-    the collection owns, without removing any other), and the join token filters C(k3s_ca_hash), C(k3s_join_token)
-    and C(k3s_token_secret).
-positional: servers
-options:
-  _input:
-    description: Server names in inventory order.
-    type: list
-    elements: str
-    required: true
-  initialized:
-    description: Server names whose etcd data directory already exists.
-    type: list
-    elements: str
-    default: []
-author: homelab.mediacluster developers
-'''
-
-EXAMPLES = r'''
-- name: Plan the servers
-  ansible.builtin.set_fact:
-    _plan: "{{ groups['k3s_servers'] | homelab.mediacluster.k3s_join_plan(['cp2']) }}"
-'''
-
-RETURN = r'''
-_value:
-  description: The plan.
-  type: dict
-  contains:
-    bootstrap:
-      description: Server that starts with cluster-init and no server URL (null when the cluster exists).
-      type: str
-    seed:
-      description: Server the others wait for before joining (the bootstrap server or the first initialised one).
-      type: str
-    joiners:
-      description: Servers that join through the VIP, in order, one at a time.
-      type: list
-    existing:
-      description: True when some server already holds etcd data.
-      type: bool
-    quorum:
-      description: Members needed for etcd quorum once every server has joined.
-      type: int
-'''
-
 import base64
 import binascii
 import hashlib

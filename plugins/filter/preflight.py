@@ -2,44 +2,6 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Whole-inventory checks for playbooks/00_preflight.yml: every problem at once, before anything changes."""
 
-DOCUMENTATION = r'''
-name: inventory_problems
-short_description: Every problem of a homelab.mediacluster inventory, as fix-it messages
-version_added: 0.1.0
-description:
-  - Checks the whole inventory at once, without contacting any host, and returns a list of messages (empty when
-    the inventory is fine). Used by C(playbooks/00_preflight.yml).
-  - Checks the required groups, that every address is unique and inside O(_input.network), that each host's role
-    variables satisfy the role's C(meta/argument_specs.yml), that GPU, storage and NAS declarations agree, and the
-    k3s cluster rules of the C(homelab.mediacluster.k3s_cluster_errors) filter, and that every host reached over
-    SSH has a login user (and C(ansible_become) when that user is not root).
-  - The same plugin file also provides C(k3s_lxc_privilege_problems) (k3s nodes in unprivileged LXC containers,
-    also called by the roles proxmox_guests and proxmox_k3s_lxc) and C(k3s_lxc_feature_warnings) (keyctl/nesting
-    on a privileged k3s container).
-options:
-  _input:
-    description:
-      - "A dict: C(groups) (the play's C(groups)), C(hostvars) (host -> its variables), C(network) (CIDR every
-        node address must be in), C(vip), C(roles) (role name -> list of hosts it runs on), C(remote_user)
-        (Ansible's configured remote user, if any), C(sources) (the inventory sources, read for duplicate keys)."
-    type: dict
-    required: true
-'''
-
-EXAMPLES = r'''
-- name: List every problem of the inventory
-  ansible.builtin.debug:
-    msg: "{{ {'groups': groups, 'hostvars': hostvars, 'network': '192.168.1.0/24', 'vip': '192.168.1.100',
-              'roles': {'common': groups.k3s_cluster}} | homelab.mediacluster.inventory_problems }}"
-'''
-
-RETURN = r'''
-_value:
-  description: Fix-it messages, one per problem; empty when the inventory is fine.
-  type: list
-  elements: str
-'''
-
 import functools
 import ipaddress
 import os
@@ -509,7 +471,7 @@ def _spec_description(name):
                             .get('options') or {})
                 desc = (opts.get(name) or {}).get('description') or ''
                 desc = ' '.join(desc) if isinstance(desc, list) else str(desc)
-                return desc.split('. ')[0].rstrip('.')
+                return desc.split('. ', maxsplit=1)[0].rstrip('.')
     return ''
 
 
@@ -664,7 +626,7 @@ def inventory_problems(data):
     vip_ip = rules.parse_ip(vip)
     if vip_ip in seen and seen[vip_ip] not in groups.get('k3s_cluster', []):
         report.add('', 'the VIP {0} is the address of {1}: pick an address no machine uses'.format(vip_ip,
-                                                                                                  seen[vip_ip]))
+                                                                                                   seen[vip_ip]))
     _check_vip_places(vip, network, controller, groups, resolved, report, where)
     version = controller.get('k3s_common_version', _role_defaults('k3s_common').get('k3s_common_version'))
     if not rules.K3S_VERSION.match(str(version)):

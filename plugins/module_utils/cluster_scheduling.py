@@ -21,7 +21,15 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import yaml
+import traceback
+
+try:
+    import yaml
+except ImportError:  # the module reports it (missing_required_lib), see k8s_semantics_check
+    yaml = None
+    YAML_IMPORT_ERROR = traceback.format_exc()
+else:
+    YAML_IMPORT_ERROR = None
 
 # Annotation a DaemonSet can carry to say which extended resources its pods advertise, comma separated.
 PROVIDES_ANNOTATION = 'mediacluster.homelab/provides-resources'
@@ -79,7 +87,7 @@ def _toleration_setting(text):
         part = raw.strip()
         if not part:
             continue
-        head, _, effect = part.partition(':')
+        head, _unused, effect = part.partition(':')
         key, eq, value = head.partition('=')
         toleration = {'key': key, 'operator': 'Equal' if eq else 'Exists', 'effect': effect}
         if eq:
@@ -298,7 +306,7 @@ def _filter_nodes(pod_spec, nodes):
 
 def _preferred_terms(pod_spec):
     return [p.get('preference') or {} for p in ((((pod_spec.get('affinity') or {}).get('nodeAffinity') or {})
-                                                  .get('preferredDuringSchedulingIgnoredDuringExecution')) or [])]
+                                                 .get('preferredDuringSchedulingIgnoredDuringExecution')) or [])]
 
 
 def placements(manifests, nodes, admitted=None, report=None):
@@ -319,7 +327,7 @@ def placements(manifests, nodes, admitted=None, report=None):
         if not resources:
             continue
         reason = admitted(obj) if admitted else None
-        fits, _ = _filter_nodes(pod_spec_of(obj), nodes)
+        fits, _unused = _filter_nodes(pod_spec_of(obj), nodes)
         for resource in resources:
             providers.setdefault(resource, set())
             if reason:

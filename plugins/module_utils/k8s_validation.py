@@ -290,7 +290,7 @@ def validate_manifests(docs, k8s_version, crd_paths=(), crd_schemas=None):
 def _missing_entry(missing, doc, ref):
     key = (doc['apiVersion'], doc['kind'])
     if key not in missing:
-        group, _, version = doc['apiVersion'].rpartition('/')
+        group, _unused, version = doc['apiVersion'].rpartition('/')
         missing[key] = {'api_version': doc['apiVersion'], 'group': group, 'version': version, 'kind': doc['kind'],
                         'objects': []}
     missing[key]['objects'].append(ref)
@@ -379,4 +379,3 @@ def export_filenames(docs):
                                              doc['metadata']['name'])
         names.append(name)
     return names
-

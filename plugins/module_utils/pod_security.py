@@ -234,7 +234,7 @@ def _host_ports(meta, spec):
 
 
 def _apparmor(meta, spec):
-    setters, values, _ = _profile_setters(spec, 'appArmorProfile', APPARMOR_TYPES)
+    setters, values, _unused = _profile_setters(spec, 'appArmorProfile', APPARMOR_TYPES)
     annotations = sorted('{0}="{1}"'.format(k, v) for k, v in _d(_d(meta).get('annotations')).items()
                          if k.startswith(APPARMOR_ANNOTATION_PREFIX)
                          and not (v in ('', 'runtime/default') or str(v).startswith('localhost/')))
@@ -318,7 +318,7 @@ def _seccomp_explicit(spec):
 
 
 def _seccomp_baseline(meta, spec):
-    setters, values, _ = _seccomp_explicit(spec)
+    setters, values, _unused = _seccomp_explicit(spec)
     if setters:
         return 'seccompProfile', '{0} must not set securityContext.seccompProfile.type to {1}'.format(
             ' and '.join(setters), _quote(sorted(values)))

@@ -23,7 +23,7 @@ import re
 import zoneinfo
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cloud_mounts
-from ansible_collections.homelab.mediacluster.plugins.test.cron_expression import cron_expression
+from ansible_collections.homelab.mediacluster.plugins.module_utils.cron import cron_expression
 
 KNOWN_GROUPS = ('all', 'ungrouped', 'controller', 'proxmox_hosts', 'k3s_cluster', 'k3s_servers', 'k3s_agents',
                 'storage_nodes', 'gpu_nodes', 'nas')
@@ -527,14 +527,14 @@ def rules_plex(v, ctx, report, host=''):
                    'use /dev/dri/renderD128 for the first GPU (ls -l /dev/dri on the GPU node lists them)')
     if not _later(v, 'plex_media_nfs_server', 'plex_media_nfs_path', 'plex_media_claim') and \
             not v.get('plex_media_claim') and not (v.get('plex_media_nfs_server') and
-                                              str(v.get('plex_media_nfs_path') or '').startswith('/')):
+                                                   str(v.get('plex_media_nfs_path') or '').startswith('/')):
         report.add(_where(v, 'plex_media_nfs_path'), "Missing NAS export for Plex's media "
                    '(plex_media_nfs_server={0!r}, plex_media_nfs_path={1!r})'.format(v.get('plex_media_nfs_server', ''),
-                                                       v.get('plex_media_nfs_path', '')),
+                                                                                     v.get('plex_media_nfs_path', '')),
                    'set plex_media_nfs_server and an absolute plex_media_nfs_path, or plex_media_claim')
     if v.get('plex_db_backup_enabled') and not _later(v, 'plex_db_backup_nfs_server', 'plex_db_backup_nfs_path') \
             and not (v.get('plex_db_backup_nfs_server') and
-                                                str(v.get('plex_db_backup_nfs_path') or '').startswith('/')):
+                     str(v.get('plex_db_backup_nfs_path') or '').startswith('/')):
         report.add(_where(v, 'plex_db_backup_nfs_path'), 'plex_db_backup_enabled=true needs the NAS export for the '
                    'copies', 'set plex_db_backup_nfs_server and an absolute plex_db_backup_nfs_path')
     domain = str(v.get('plex_domain') or '')
@@ -720,7 +720,7 @@ def cross_role(controller, groups, hostvars, network, report):
         if uncovered:
             report.add('{0} nas_nfs_clients'.format(nas_host), 'the NFS exports do not cover {0}'.format(
                 ', '.join(uncovered)), 'add the cluster subnet ({0}) to nas_nfs_clients'.format(network or
-                                                                                              'e.g. 192.168.1.0/24'))
+                                                                                                'e.g. 192.168.1.0/24'))
     # CIDRs of the pods and services must not overlap the LAN
     try:
         lan = ipaddress.ip_network(str(network), strict=False) if network else None

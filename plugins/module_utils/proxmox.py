@@ -25,7 +25,12 @@ try:
 except ImportError:  # pragma: no cover - exercised only without the library
     HAS_PROXMOXER = False
     PROXMOXER_ERROR = traceback.format_exc()
-    ResourceException = AuthenticationError = Exception
+
+    class ResourceException(Exception):  # stand-ins, raised by nothing: main() reports the missing library first
+        pass
+
+    class AuthenticationError(Exception):
+        pass
 
 ROOT_USER = 'root@pam'
 SIZE_UNITS = {'K': 1024, 'M': 1024 ** 2, 'G': 1024 ** 3, 'T': 1024 ** 4}

@@ -35,7 +35,7 @@ class SabnzbdClient:
     def call(self, mode, **params):
         """One API call; returns the parsed JSON answer or raises MediaApiError naming the cause and the fix."""
         form = dict(params, mode=mode, output='json', apikey=self.api_key)
-        status, text, _ = self.api.request('POST', '/api', form=form, raw=True, allow_status=(401, 403))
+        status, text, _unused = self.api.request('POST', '/api', form=form, raw=True, allow_status=(401, 403))
         if status in (401, 403):
             reason = (text or '').strip()
             if 'API Key' in reason:

@@ -19,7 +19,8 @@ description:
   - Bazarr returns its stored API keys and passwords in clear to an authenticated caller, so secrets are compared
     like any other value; they are masked in the result and the diff.
   - After a write the settings are read back; a value Bazarr did not keep fails the task.
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.servarr
 attributes:

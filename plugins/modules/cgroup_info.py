@@ -18,12 +18,14 @@ description:
     C(memory) row in C(/proc/cgroups) even when the v2 memory controller is enabled; this module accepts them.
   - Read-only. It does not fail when memory is missing; the caller decides (C(node_prep) asserts on RV(available)).
 author:
-  - homelab.mediacluster developers
+  - homelab.mediacluster developers (@homelab-mediacluster)
 attributes:
   check_mode:
+    description: Runs in check mode and predicts the result without changing anything on the target.
     support: full
     details: Read-only; runs the same in check mode.
   diff_mode:
+    description: Returns the state before and after (what would change, in check mode) when run with --diff.
     support: none
     details: Read-only; there is nothing to diff.
 options: {}

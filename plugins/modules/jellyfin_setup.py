@@ -26,7 +26,8 @@ description:
     changed, and no library is ever deleted.
   - The same settings again make no write call; the login (a C(POST)) is the only request that is not a read.
   - Waits, within O(wait_timeout), while Jellyfin is still starting (connection refused, HTTP 502/503/504).
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.servarr
 attributes:

@@ -27,7 +27,7 @@ description:
     check mode it reports what it would kill, unmount, delete and remove, and changes nothing.
   - Stop the k3s unit first (C(ansible.builtin.systemd_service) C(state=stopped)); the module does not manage units.
 author:
-  - homelab.mediacluster developers
+  - homelab.mediacluster developers (@homelab-mediacluster)
 options:
   unmount:
     description:
@@ -77,8 +77,10 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Runs in check mode and predicts the result without changing anything on the target.
     support: full
   diff_mode:
+    description: Returns the state before and after (what would change, in check mode) when run with --diff.
     support: full
 notes:
   - Runs as root on the node. Linux only.

@@ -23,7 +23,7 @@ description:
   - Also returns the order to apply the manifests in and the file name each one gets in an exported kustomize tree.
   - Used by the P(homelab.mediacluster.k8s_delivery#role) role; see C(docs/delivery.md).
 author:
-  - homelab.mediacluster developers
+  - homelab.mediacluster developers (@homelab-mediacluster)
 options:
   manifests:
     description:
@@ -50,9 +50,11 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Runs in check mode and predicts the result without changing anything on the target.
     support: full
     details: Validation reads nothing but local files and changes nothing; it runs the same in check mode.
   diff_mode:
+    description: Returns the state before and after (what would change, in check mode) when run with --diff.
     support: none
     details: There is nothing to diff; the apply or export step shows the diff.
 requirements:

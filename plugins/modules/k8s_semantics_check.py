@@ -23,7 +23,9 @@ description:
   - Used by the P(homelab.mediacluster.k8s_delivery#role) role's validate step in apply and export modes, before
     anything is applied or written; see C(docs/delivery.md).
 author:
-  - homelab.mediacluster contributors
+  - homelab.mediacluster developers (@homelab-mediacluster)
+requirements:
+  - PyYAML (on the host the module runs on)
 options:
   manifests:
     description: The manifests of the delivery, one dict per object.
@@ -69,9 +71,11 @@ options:
     default: true
 attributes:
   check_mode:
+    description: Runs in check mode and predicts the result without changing anything on the target.
     support: full
     details: Reads nothing but its arguments and changes nothing; it runs the same in check mode.
   diff_mode:
+    description: Returns the state before and after (what would change, in check mode) when run with --diff.
     support: none
     details: There is nothing to diff.
 """
@@ -105,9 +109,9 @@ valid:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics
+from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_scheduling, cluster_semantics
 
 
 def main():
@@ -124,6 +128,8 @@ def main():
         },
         supports_check_mode=True,
     )
+    if cluster_scheduling.YAML_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib('PyYAML'), exception=cluster_scheduling.YAML_IMPORT_ERROR)
     params = module.params
     try:
         result = cluster_semantics.check(

@@ -23,12 +23,14 @@ description:
   - Read-only; all calls go through kubernetes.core's API client, so the usual C(kubeconfig)/C(context) options and
     C(K8S_AUTH_*) environment variables apply.
 author:
-  - homelab.mediacluster developers
+  - homelab.mediacluster developers (@homelab-mediacluster)
 attributes:
   check_mode:
+    description: Runs in check mode and predicts the result without changing anything on the target.
     support: full
     details: Read-only; runs the same in check mode.
   diff_mode:
+    description: Returns the state before and after (what would change, in check mode) when run with --diff.
     support: none
     details: Read-only; there is nothing to diff.
 options:

@@ -23,7 +23,8 @@ description:
   - A write happens under Proxmox VE's own config lock, C(flock) on C(/run/lock/lxc/pve-config-<vmid>.lock), the
     lock C(pct), the API and C(vzdump) take, so the edit cannot race them; the file is read again once the lock is
     held. A run that changes nothing takes no lock.
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 attributes:
   check_mode:
     support: full
@@ -196,7 +197,7 @@ def converge(text, entries, state, exclusive, multi_keys):
             added += ['{0}: {1}'.format(key, v) for v in missing]
         else:
             keep = next((i for i, have in reversed(found) if have == wanted), None)
-            drop = set(i for i, _ in found if i != keep)
+            drop = set(i for i, _unused in found if i != keep)
             if keep is None:
                 main = insert(main, key, [wanted])
                 added.append('{0}: {1}'.format(key, wanted))
@@ -296,7 +297,8 @@ def main():
             exclusive=dict(type='bool', default=False),
             lock_timeout=dict(type='int', default=10),
             lock_dir=dict(type='path', default='/run/lock/lxc'),
-            multi_keys=dict(type='list', elements='str', default=[
+            # names of lxc.* config keys, not key material: no_log=False answers sanity's no-log-needed guess
+            multi_keys=dict(type='list', elements='str', no_log=False, default=[
                 'lxc.cgroup2.devices.allow', 'lxc.cgroup2.devices.deny', 'lxc.cgroup.devices.allow',
                 'lxc.cgroup.devices.deny', 'lxc.mount.entry', 'lxc.environment', 'lxc.hook.pre-start',
                 'lxc.hook.mount', 'lxc.hook.start', 'lxc.hook.stop', 'lxc.hook.post-stop']),

@@ -31,7 +31,7 @@ description:
     and writes nothing. When it changes the file it runs C(exportfs -ra); if exportfs rejects the new file, the
     previous file is restored and the task fails with exportfs' message.
 author:
-  - homelab.mediacluster developers
+  - homelab.mediacluster developers (@homelab-mediacluster)
 options:
   name:
     description:
@@ -101,8 +101,10 @@ options:
     default: /etc/exports.d
 attributes:
   check_mode:
+    description: Runs in check mode and predicts the result without changing anything on the target.
     support: full
   diff_mode:
+    description: Returns the state before and after (what would change, in check mode) when run with --diff.
     support: full
 notes:
   - The main file C(/etc/exports) and every C(*.exports) file in O(exports_dir) are read for conflicts; only

@@ -20,7 +20,8 @@ description:
     C(pct set) call and reports C(changed=false).
   - Values are passed as C(pct) arguments (argv, no shell); they hold device paths and ids, never secrets.
   - Check mode runs only C(pct config); diff mode shows the managed keys before and after.
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 attributes:
   check_mode:
     support: full

@@ -27,11 +27,13 @@ description:
     C(homelab.mediacluster.plex) role scales Plex to zero first and restarts it only when this module changed
     something).
 author:
-  - homelab.mediacluster developers
+  - homelab.mediacluster developers (@homelab-mediacluster)
 attributes:
   check_mode:
+    description: Runs in check mode and predicts the result without changing anything on the target.
     support: full
   diff_mode:
+    description: Returns the state before and after (what would change, in check mode) when run with --diff.
     support: full
 options:
   path:

@@ -21,7 +21,8 @@ description:
   - The *arr app's API key is hidden by Prowlarr in its answers when authentication is on, so it is sent when the
     application is created, and on later runs only with O(update_secrets=always) (or when Prowlarr shows it and it
     differs).
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.servarr
   - homelab.mediacluster.servarr.api_key

@@ -20,7 +20,8 @@ description:
   - Every Proxmox task (create, resize, start, reboot, destroy) is waited for; a failed task fails the module with
     its C(TASK ERROR) line.
   - Raw C(lxc.*) keys cannot be set through the API; use M(homelab.mediacluster.lxc_raw_config) on the PVE host.
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.proxmox
 attributes:

@@ -18,7 +18,8 @@ description:
   - Reads the config, compares, then writes only the keys that differ; the same desired state makes only C(GET)
     calls and reports C(changed=false). Check mode writes nothing; diff mode shows the keys before and after.
   - Every Proxmox task is waited for; a failed task fails the module with its C(TASK ERROR) line.
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.proxmox
 attributes:

@@ -18,7 +18,8 @@ description:
     C(torrents/editCategory)). The same settings again make no write call.
   - Sets the WebUI password. When O(password) is refused and O(bootstrap_password) (for example the temporary
     password the image printed on first start) is accepted, the password is changed to O(password).
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.servarr
 attributes:

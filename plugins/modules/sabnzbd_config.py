@@ -18,7 +18,8 @@ description:
     settings again make no write call.
   - Categories not named in O(categories) and settings not named in O(misc) are left alone.
   - Every call is a form POST carrying the API key in its body, so the key never appears in a URL or an error.
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.servarr
 attributes:

@@ -20,7 +20,8 @@ description:
   - Reads first and writes only what differs; the same settings again make no write call.
   - Passwords and API keys are hidden by the apps in their answers, so they cannot be compared. They are sent when
     the client is created, and on later runs only with O(update_secrets=always).
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.servarr
   - homelab.mediacluster.servarr.api_key

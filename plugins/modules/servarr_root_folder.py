@@ -16,7 +16,8 @@ description:
   - Makes sure a library root folder (for example C(/data/media/tv) in Sonarr) exists, or does not exist.
   - Reads the root folders first and writes only when the folder is missing (or present with O(state=absent)).
   - Waits, within O(wait_timeout), while the app is not ready yet (connection refused, HTTP 502/503/504).
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.servarr
   - homelab.mediacluster.servarr.api_key

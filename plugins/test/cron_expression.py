@@ -19,6 +19,8 @@ options:
     description: The schedule.
     type: str
     required: true
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 """
 
 EXAMPLES = r"""
@@ -33,52 +35,7 @@ _value:
   type: bool
 """
 
-import re
-
-FIELDS = (  # (low, high, names)
-    (0, 59, None),
-    (0, 23, None),
-    (1, 31, None),
-    (1, 12, ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC']),
-    (0, 7, ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT']),
-)
-DESCRIPTORS = {'@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'}
-EVERY = re.compile(r'^@every\s+(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$')
-
-
-def _number(token, low, high, names):
-    if names and token.upper() in names:
-        return True
-    return token.isdigit() and low <= int(token) <= high
-
-
-def _field(text, low, high, names, wildcard_question):
-    for part in text.split(','):
-        base, _, step = part.partition('/')
-        if step and (not step.isdigit() or int(step) < 1):
-            return False
-        if base == '*' or (wildcard_question and base == '?'):
-            continue
-        start, dash, end = base.partition('-')
-        if not _number(start, low, high, names):
-            return False
-        if dash and not (_number(end, low, high, names) and
-                         (not start.isdigit() or not end.isdigit() or int(start) <= int(end))):
-            return False
-    return True
-
-
-def cron_expression(value):
-    if not isinstance(value, str):
-        return False
-    text = value.strip()
-    if text.startswith('@'):
-        return text in DESCRIPTORS or bool(EVERY.match(text))
-    parts = text.split()
-    if len(parts) != 5:
-        return False
-    return all(_field(part, low, high, names, index in (2, 4))
-               for index, (part, (low, high, names)) in enumerate(zip(parts, FIELDS, strict=True)))
+from ansible_collections.homelab.mediacluster.plugins.module_utils.cron import cron_expression
 
 
 class TestModule(object):

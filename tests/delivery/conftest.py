@@ -82,7 +82,7 @@ class RunningEmulator:
 
     def stored(self, api_version, plural, namespace, name):
         """The stored object as a dict, or None. e.g. stored('v1', 'configmaps', 'demo', 'settings')."""
-        group, _, version = api_version.rpartition('/')
+        group, _unused, version = api_version.rpartition('/')
         for key in list(self.emulator._objects.keys()):
             resource, ns, obj_name = key
             if ((resource.group or '', resource.version, resource.plural) == (group, version, plural)

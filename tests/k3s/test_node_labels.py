@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from ..conftest import ROOT
-from ..delivery.conftest import kube, recap, run_playbook  # noqa: F401  (fixture re-exported)
+from ..delivery.conftest import kube, recap, run_playbook  # noqa: F401 (fixtures)  # pylint: disable=unused-import
 
 PLAYBOOK = ROOT / 'playbooks' / '30_k3s.yml'
 if str(ROOT / '.collections') not in sys.path:

@@ -20,7 +20,8 @@ LAB = [str(VENV_BIN / 'python'), str(ROOT / 'scripts' / 'lab.py')]
 def _labelled(kind, name):
     cmd = ['podman', kind, 'ls', '-a'] if kind == 'container' else ['podman', 'network', 'ls']
     out = subprocess.run(cmd + ['--filter', 'label=mediacluster.lab=' + name, '--format', '{{.Names}}'
-                                if kind == 'container' else '{{.Name}}'], capture_output=True, text=True).stdout
+                                if kind == 'container' else '{{.Name}}'], capture_output=True, text=True,
+                         check=False).stdout
     return out.split()
 
 
@@ -47,11 +48,12 @@ def scratch_inventory(tmp_path):
         return inv
     yield make
     subprocess.run(LAB + ['down', '-i', str(tmp_path / 'inventory')], capture_output=True,
-                   env={'MEDIACLUSTER_LAB_DIR': str(tmp_path / 'state'), 'PATH': '/usr/bin:/bin:/usr/sbin:/sbin'})
+                   env={'MEDIACLUSTER_LAB_DIR': str(tmp_path / 'state'), 'PATH': '/usr/bin:/bin:/usr/sbin:/sbin'},
+                   check=False)
 
 
 def test_lab_up_smoke_rerun_down():
-    was_up = subprocess.run(LAB + ['status'], capture_output=True).returncode == 0
+    was_up = subprocess.run(LAB + ['status'], capture_output=True, check=False).returncode == 0
     code, output = run_logged('lab-up', LAB + ['up'])
     assert code == 0, tail(output)
     try:
@@ -59,10 +61,11 @@ def test_lab_up_smoke_rerun_down():
         code, first = run_logged('lab-smoke-1', playbook)
         assert code == 0, tail(first)
         hosts = json.loads(subprocess.run([str(VENV_BIN / 'ansible-inventory'), '-i', 'inventory/lab', '--list'],
-                                          capture_output=True, text=True, cwd=ROOT).stdout)['lab_nodes']['hosts']
+                                          capture_output=True, text=True, cwd=ROOT,
+                                          check=False).stdout)['lab_nodes']['hosts']
         recap = _recap(first)
         assert set(hosts) <= set(recap), 'smoke did not reach every lab node: {0}'.format(sorted(set(hosts) -
-                                                                                                   set(recap)))
+                                                                                                 set(recap)))
         assert 'Proxmox VE: nodes' in first and 'marker ConfigMap read back' in first
         code, second = run_logged('lab-smoke-2', playbook)
         assert code == 0, tail(second)
@@ -82,7 +85,8 @@ def test_lab_up_smoke_rerun_down():
 def test_missing_podman_is_named(scratch_inventory, tmp_path):
     inv = scratch_inventory()
     result = subprocess.run(LAB + ['up', '-i', str(inv)], capture_output=True, text=True,
-                            env={'PATH': str(tmp_path / 'empty-bin'), 'MEDIACLUSTER_LAB_DIR': str(tmp_path / 's')})
+                            env={'PATH': str(tmp_path / 'empty-bin'), 'MEDIACLUSTER_LAB_DIR': str(tmp_path / 's')},
+                            check=False)
     assert result.returncode == 1
     assert 'podman' in result.stderr and 'make host-setup' in result.stderr
     assert _labelled('container', 'labtest') == []
@@ -148,7 +152,7 @@ def test_site_runs_end_to_end_on_the_lab_and_reruns_unchanged():
     """The README's main command: site.yml against the lab (fakepve guests, podman nodes, ganesha NAS, Kubernetes
     emulator; k3s in install/configure-only mode unless MEDIACLUSTER_K3S_BINARY is set), then a no-op rerun.
     The first run is at -vvv, and no secret it handled may appear in its output in any form (issue 16, item 13)."""
-    was_up = subprocess.run(LAB + ['status'], capture_output=True).returncode == 0
+    was_up = subprocess.run(LAB + ['status'], capture_output=True, check=False).returncode == 0
     code, output = run_logged('lab-up-site', LAB + ['up'])
     assert code == 0, tail(output)
     try:
@@ -159,7 +163,8 @@ def test_site_runs_end_to_end_on_the_lab_and_reruns_unchanged():
         assert len(secrets) >= 8, sorted(secrets)
         assert _leaks(first, secrets) == [], 'secrets in the -vvv output of site.yml (.cache/test-logs/lab-site-1.log)'
         hosts = json.loads(subprocess.run([str(VENV_BIN / 'ansible-inventory'), '-i', 'inventory/lab', '--list'],
-                                          capture_output=True, text=True, cwd=ROOT).stdout)['lab_nodes']['hosts']
+                                          capture_output=True, text=True, cwd=ROOT,
+                                          check=False).stdout)['lab_nodes']['hosts']
         assert set(hosts) <= set(_recap(first)), 'site.yml did not reach every lab node'
         assert 'The inventory passed every check.' in first and 'Manual step left' in first
         code, second = run_logged('lab-site-2', playbook, timeout=1800)
@@ -175,7 +180,7 @@ def test_site_runs_end_to_end_on_the_lab_and_reruns_unchanged():
 def test_preflight_finds_a_vip_that_another_machine_holds():
     """A machine holding the VIP with no port open (no SSH, no API) is found through the controller's ARP table; the
     free VIP of the lab passes."""
-    was_up = subprocess.run(LAB + ['status'], capture_output=True).returncode == 0
+    was_up = subprocess.run(LAB + ['status'], capture_output=True, check=False).returncode == 0
     code, output = run_logged('lab-up-vip', LAB + ['up'])
     assert code == 0, tail(output)
     squatter = 'lab-vip-squatter'
@@ -196,7 +201,7 @@ def test_preflight_finds_a_vip_that_another_machine_holds():
         assert code == 0, tail(free)
         assert 'The inventory passed every check.' in free
     finally:
-        subprocess.run(['podman', 'rm', '-f', '-t', '0', squatter], capture_output=True)
+        subprocess.run(['podman', 'rm', '-f', '-t', '0', squatter], capture_output=True, check=False)
         if not was_up:
             code, output = run_logged('lab-down-vip', LAB + ['down'])
             assert code == 0, tail(output)

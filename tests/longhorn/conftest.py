@@ -7,7 +7,7 @@ import sys
 import pytest
 import yaml
 
-from ..delivery.conftest import kube, recap, run_playbook  # noqa: F401  (fixture re-exported)
+from ..delivery.conftest import kube, recap, run_playbook  # noqa: F401 (fixtures)  # pylint: disable=unused-import
 
 CHART_VALUES = pathlib.Path(__file__).resolve().parents[1] / 'schemas' / 'longhorn-v1.12.1-chart-values.yaml'
 

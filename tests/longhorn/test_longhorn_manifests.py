@@ -133,7 +133,6 @@ def test_ingress_only_when_asked(tmp_path):
     assert values['httproute']['enabled'] is False
 
 
-
 def test_httproute_values_fit_the_gateway_api(tmp_path):
     """The chart copies httproute.parentRefs, .hostnames and .path/.pathType into its HTTPRoute; each value is checked
     against its Gateway API type (ParentReference, Hostname, HTTPPathMatch) with the validators of

@@ -13,7 +13,7 @@ from .conftest import run_playbook
 
 
 def _active(unit):
-    result = subprocess.run(['systemctl', 'is-active', unit], capture_output=True, text=True)
+    result = subprocess.run(['systemctl', 'is-active', unit], capture_output=True, text=True, check=False)
     return result.stdout.strip() == 'active'
 
 

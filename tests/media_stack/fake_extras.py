@@ -197,7 +197,7 @@ class FakeBazarr(FakeApp):
             for section, values in staged.items():
                 for key, value in values.items():
                     wanted = BAZARR_TYPES.get(key)
-                    if wanted is not None and value is not None and type(value) is not wanted:
+                    if wanted is not None and value is not None and type(value) is not wanted:  # pylint: disable=unidiomatic-typecheck
                         return 500, {'message': 'Internal Server Error',
                                      'detail': '{0}.{1} must be {2}'.format(section, key, wanted.__name__)}, None
             self.settings = staged
@@ -210,7 +210,7 @@ def sabnzbd_template(kind):
     what = 'Tv' if kind == 'sonarr' else 'Movie'
     fields = _fields([('host', 'localhost'), ('port', 8080), ('useSsl', False), ('urlBase', None), ('apiKey', None),
                       ('username', None), ('password', None), (what.lower() + 'Category', 'tv' if kind == 'sonarr'
-                                                                else 'movies'),
+                                                               else 'movies'),
                       ('recent{0}Priority'.format(what), -100), ('older{0}Priority'.format(what), -100)],
                      secret=('password', 'apiKey'))
     for field in fields:

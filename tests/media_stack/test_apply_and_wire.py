@@ -133,7 +133,7 @@ def test_wiring_configures_the_apps_once(tmp_path, kube, apps):
     qbt = apps['qbittorrent']
     assert qbt.preferences['save_path'] == '/data/torrents' and qbt.preferences['auto_tmm_enabled'] is True
     assert {n: c['savePath'] for n, c in qbt.categories.items()} == {'tv': '/data/torrents/tv',
-                                                                      'movies': '/data/torrents/movies'}
+                                                                     'movies': '/data/torrents/movies'}
     assert 'qbt-Pa55word' not in output and apps['sonarr'].api_key not in output
     jellyfin = apps['jellyfin']
     secret = get(url, '/api/v1/namespaces/media/secrets/media-stack-credentials')['data']

@@ -16,7 +16,7 @@ from ..conftest import ROOT
 from .conftest import SHELLS, run_module, shell_command
 from .fake_apps import FakeQbittorrent, FakeServarr
 from .fake_extras import FakeBazarr, FakeSabnzbd, with_sabnzbd
-from .test_apply_and_wire import get, kube, play  # noqa: F401 - the Kubernetes emulator fixture and helpers
+from .test_apply_and_wire import get, kube, play  # noqa: F401 - emulator fixture, helpers  # pylint: disable=unused-import
 
 FAST = {'wait_interval': 0, 'wait_timeout': 5, 'timeout': 5}
 FILES = ROOT / 'roles' / 'media_stack' / 'files'
@@ -211,7 +211,7 @@ def seed(script, env, shell='dash'):
     with tempfile.TemporaryDirectory() as bindir:
         prefix, path = shell_command(shell, bindir)
         result = subprocess.run(prefix + [str(FILES / script)], env=dict(os.environ, **env, PATH=path),
-                                capture_output=True, text=True, timeout=30)
+                                capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
     for value in env.values():
         assert value not in result.stdout + result.stderr
@@ -399,7 +399,7 @@ def test_wiring_with_sabnzbd_and_bazarr(tmp_path, kube, all_apps):  # noqa: F811
     init = deployment['spec']['template']['spec']['initContainers'][0]
     env = {e['name']: e for e in init['env']}
     assert env['SAB_API_KEY']['valueFrom']['secretKeyRef'] == {'name': 'media-stack-credentials',
-                                                                'key': 'sabnzbd-api-key'}
+                                                               'key': 'sabnzbd-api-key'}
     assert 'sabnzbd.media.svc.cluster.local' in env['SAB_HOST_WHITELIST']['value']
 
     writes = {name: len(app.writes) for name, app in apps.items()}

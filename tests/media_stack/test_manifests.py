@@ -89,7 +89,9 @@ def test_kustomization_lists_every_file(rendered, case):
 
 
 def test_enabled_apps(rendered):
-    names = lambda case: sorted(d['metadata']['name'] for d in objects(rendered, case, 'Deployment'))  # noqa: E731
+    def names(case):
+        return sorted(d['metadata']['name'] for d in objects(rendered, case, 'Deployment'))
+
     assert names('defaults') == ['jellyfin', 'prowlarr', 'qbittorrent', 'radarr', 'sonarr']
     assert names('all-apps') == sorted(ALL_APPS)
 
@@ -199,7 +201,7 @@ def test_qbittorrent_password_is_seeded_before_start(rendered):
     qbt = [d for d in objects(rendered, 'defaults', 'Deployment') if d['metadata']['name'] == 'qbittorrent'][0]
     init = qbt['spec']['template']['spec']['initContainers'][0]
     assert init['command'] == ['/bin/sh', '/seed/seed-webui-password.sh']
-    script = [c for c in objects(rendered, 'defaults', 'ConfigMap')][0]['data']['seed-webui-password.sh']
+    script = list(objects(rendered, 'defaults', 'ConfigMap'))[0]['data']['seed-webui-password.sh']
     assert 'WebUI\\\\Password_PBKDF2' in script and '${QBT_CONFIG_DIR:-/config}/qBittorrent' in script
 
 

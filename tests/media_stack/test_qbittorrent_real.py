@@ -23,14 +23,17 @@ TEMPLATES = ROOT / 'roles' / 'media_stack' / 'templates' / 'manifests'
 
 
 def _password_hash(password, salt):
-    from ansible_collections.homelab.mediacluster.plugins.filter.qbittorrent import qbittorrent_password_hash
+    from ansible_collections.homelab.mediacluster.plugins.filter.qbittorrent_password_hash import (
+        qbittorrent_password_hash,
+    )
     return qbittorrent_password_hash(password, salt)
 
 
 def generated_credentials():
     """A password and salt as roles/media_stack/tasks/install.yml generates them (24 and 16 letters/digits)."""
     alphabet = string.ascii_letters + string.digits
-    return ''.join(secrets.choice(alphabet) for _ in range(24)), ''.join(secrets.choice(alphabet) for _ in range(16))
+    return (''.join(secrets.choice(alphabet) for _unused in range(24)),
+            ''.join(secrets.choice(alphabet) for _unused in range(16)))
 
 
 @pytest.fixture(scope='module')
@@ -53,7 +56,7 @@ def run_seed(script, config_dir, username, pbkdf2, shell='busybox', *, defaults=
         env = {'PATH': path, 'QBT_CONFIG_DIR': str(config_dir), 'QBT_USERNAME': username,
                'QBT_PASSWORD_PBKDF2': pbkdf2,
                'QBT_DEFAULTS': str(defaults or config_dir / 'no-image-defaults' / 'qBittorrent.conf')}
-        done = subprocess.run(prefix + ['-c', script], env=env, capture_output=True, text=True)
+        done = subprocess.run(prefix + ['-c', script], env=env, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr
 
 
@@ -114,7 +117,7 @@ def test_seed_over_an_existing_config_changes_the_password_and_keeps_settings(re
     before = qbt.conf.read_text()
     assert 'MaxActiveDownloads=7' in before
 
-    new, _ = generated_credentials()
+    new, _unused = generated_credentials()
     run_seed(seed, qbt.config_dir, 'admin', _password_hash(new, salt), shell)
     seeded = qbt.conf.read_text()
     run_seed(seed, qbt.config_dir, 'admin', _password_hash(new, salt), shell)
@@ -187,7 +190,7 @@ def test_module_wrong_password_then_ban(started):
     wrong = run_module('qbittorrent_preferences', module_args(qbt, 'not-' + password))
     assert wrong.get('failed') and "refused user 'admin'" in wrong['msg'], wrong
     assert password not in json.dumps(wrong)
-    for _ in range(5):
+    for _unused in range(5):
         qbt.login('admin', 'still-wrong')
     assert qbt.login('admin', password)[0] == 403, 'qBittorrent did not ban after repeated failed logins'
     banned = run_module('qbittorrent_preferences', module_args(qbt, password))
@@ -199,7 +202,7 @@ def test_module_wrong_password_then_ban(started):
 
 def test_module_bootstrap_password_changes_the_password(started, monkeypatch):
     qbt, password = started
-    new, _ = generated_credentials()
+    new, _unused = generated_credentials()
     result = run_module('qbittorrent_preferences', module_args(qbt, new, bootstrap_password=password))
     assert result['changed'] is True and result['changed_preferences'] == ['web_ui_password']
     assert qbt.login('admin', password)[1] == 'Fails.' and qbt.session('admin', new)
@@ -244,7 +247,7 @@ def test_seed_refuses_an_empty_or_broken_username(seed, tmp_path, shell, usernam
         prefix, path = shell_command(shell, bindir)
         env = {'PATH': path, 'QBT_CONFIG_DIR': str(tmp_path), 'QBT_PASSWORD_PBKDF2': 'c2FsdA==:a2V5',
                'QBT_USERNAME': username.encode('utf-8', 'surrogateescape')}
-        done = subprocess.run(prefix + ['-c', seed], env=env, capture_output=True, text=True)
+        done = subprocess.run(prefix + ['-c', seed], env=env, capture_output=True, text=True, check=False)
     assert done.returncode != 0 and 'QBT_USERNAME is empty or not UTF-8' in done.stderr
     assert conf.read_text() == '[Preferences]\nWebUI\\Username=admin\n', 'a refused user name changed the file'
 
@@ -382,7 +385,7 @@ def test_password_rotation_updates_sonarr_and_radarr(stack, seed, tmp_path):
         qbt.start()
 
     rollout(first)
-    changed, _ = play(tmp_path, 'qbt-rotate-1', dict(extra, media_stack_qbittorrent_password=first))
+    changed, _unused = play(tmp_path, 'qbt-rotate-1', dict(extra, media_stack_qbittorrent_password=first))
     assert changed > 0 and [_arr_password(apps[a]) for a in ('sonarr', 'radarr')] == [first, first]
 
     rollout(second)
@@ -395,7 +398,7 @@ def test_password_rotation_updates_sonarr_and_radarr(stack, seed, tmp_path):
     assert {name: len(app.writes) for name, app in apps.items()} == writes, 'the rerun made write calls'
 
     # Sonarr and Radarr log in with what they keep, repeatedly (more than the five failures that would ban them)
-    for _ in range(3):
+    for _unused in range(3):
         for name in ('sonarr', 'radarr'):
             status, body, _cookie = qbt.login('admin', _arr_password(apps[name]))
             assert (status, body) == (200, 'Ok.'), '{0} logs in to qBittorrent with a stale password: HTTP {1} ' \

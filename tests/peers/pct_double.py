@@ -89,7 +89,7 @@ def check_value(key, value):
         check_dev(key, value)
     elif re.fullmatch(r'mp(\d+)', key) and int(key[2:]) < MAX_MOUNT_POINTS:
         props = property_string(value, ('volume', 'mp', 'acl', 'backup', 'mountoptions', 'quota', 'replicate',
-                                         'ro', 'shared', 'size'), default_key='volume')
+                                        'ro', 'shared', 'size'), default_key='volume')
         if 'mp' not in props:
             die("{0}: invalid format - missing property 'mp'".format(key))
     elif key == 'features':
@@ -136,10 +136,10 @@ def keyvals(lines):
 
 def cmd_config(args):
     if not args or not re.fullmatch(r'[1-9]\d{2,8}', args[0]) or any(a not in ('--current', '-current')
-                                                                    for a in args[1:]):
+                                                                     for a in args[1:]):
         die('400 unable to parse option\npct config <vmid> [OPTIONS]')
-    _, lines = read(args[0])
-    main, pending, _ = sections(lines)
+    _unused, lines = read(args[0])
+    main, pending, _unused = sections(lines)
     conf = keyvals(main)
     if '--current' not in args[1:] and '-current' not in args[1:]:
         pend = keyvals(pending)

@@ -60,7 +60,7 @@ async def serve(args):
     pve.apitokens[TOKEN_ID] = token
     tmp = tempfile.mkdtemp(prefix='mc-fakepve-')
     try:
-        certfile, keyfile, _ = make_cert(tmp, hosts=(args.host,))
+        certfile, keyfile, _unused = make_cert(tmp, hosts=(args.host,))
         await pve.start(certfile, keyfile)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -326,7 +326,7 @@ BROKEN = [
      'apps.yml plex_config_size'),
     ('plex-timezone', gv(APPS, plex_timezone='Chicago'), 'plex_timezone=Chicago is not a time zone', 'plex_timezone'),
     ('plex-backup-group', gv(APPS, plex_backup_recurring_job={'name': 'plex-nightly', 'cron': '0 3 * * *',
-                                                               'retain': 7}),
+                                                              'retain': 7}),
      'needs a plex_backup_group of its own', 'plex_backup_group'),
     ('gpu-label-value', gv(CLUSTER, k3s_common_gpu_labels={'gpu': 'yes'}), 'labelled gpu=yes but Plex selects gpu=true',
      'k3s-w3 k3s_common_gpu_labels'),

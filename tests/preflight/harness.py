@@ -10,7 +10,7 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
-from . import collection  # noqa: F401 - the collection through Ansible's loader, before importing from it
+from . import collection  # noqa: F401 - Ansible's loader first  # pylint: disable=unused-import
 
 inventory_problems = importlib.import_module(
     'ansible_collections.homelab.mediacluster.plugins.filter.preflight').inventory_problems

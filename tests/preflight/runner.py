@@ -15,7 +15,7 @@ PLAYBOOK = str(ROOT / 'playbooks' / '00_preflight.yml')
 def offline_available():
     if not shutil.which('unshare'):
         return False
-    code, _ = run_logged('preflight-unshare-probe', ['unshare', '--net', '--map-root-user', 'true'])
+    code, _unused = run_logged('preflight-unshare-probe', ['unshare', '--net', '--map-root-user', 'true'])
     return code == 0
 
 

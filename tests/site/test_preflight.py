@@ -91,8 +91,8 @@ def test_broken_inventory_lists_every_mistake_at_once(tmp_path):
 @pytest.mark.parametrize('playbook', sorted(p.name for p in (ROOT / 'playbooks').glob('*.yml')))
 def test_every_playbook_parses(playbook):
     code, output = run_logged('syntax-' + playbook, [str(VENV_BIN / 'ansible-playbook'), '--syntax-check', '-i',
-                                                    str(ROOT / 'inventory' / 'example'),
-                                                    str(ROOT / 'playbooks' / playbook)])
+                                                     str(ROOT / 'inventory' / 'example'),
+                                                     str(ROOT / 'playbooks' / playbook)])
     assert code == 0, tail(output)
 
 

@@ -78,7 +78,7 @@ def _cluster(**changes):
     cluster = {
         'vip': '192.168.1.100',
         'servers': [_node('cp1', '192.168.1.11'), _node('cp2', '192.168.1.21'), _node('cp3', '192.168.1.30',
-                                                                                       arch='aarch64')],
+                                                                                      arch='aarch64')],
         'agents': [_node('w1', '192.168.1.12'),
                    _node('w3', '192.168.1.13', gpu=True, labels={'gpu': 'true'}, taints=['gpu=true:NoSchedule'])],
     }

@@ -28,8 +28,9 @@ ALL_READY = [node('k3s-cp1'), node('k3s-cp2'), node('k3s-cp3')]
 OK = {'cp1': 'ok', 'cp2': 'ok', 'cp3': 'ok'}
 
 
-def plan(replace, nodes=ALL_READY, readyz=OK, servers=SERVERS, names=NAMES):
-    return LIFE.k3s_replace_plan(servers, replace, names, nodes, readyz)
+def plan(replace, nodes=None, readyz=None, servers=None, names=None):
+    return LIFE.k3s_replace_plan(SERVERS if servers is None else servers, replace, NAMES if names is None else names,
+                                 ALL_READY if nodes is None else nodes, OK if readyz is None else readyz)
 
 
 def test_replacing_the_first_server_rejoins_it_as_a_joining_server():

@@ -8,7 +8,7 @@ import pytest
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / '.collections'))
-from ansible_collections.homelab.mediacluster.plugins.filter.snapshotter import k3s_snapshotter  # noqa: E402
+from ansible_collections.homelab.mediacluster.plugins.filter.k3s_snapshotter import k3s_snapshotter  # noqa: E402
 
 
 @pytest.mark.parametrize('fstype, version, expected', [

@@ -21,7 +21,7 @@ def host(tmp_path):
 
     def pct(*args):
         env = dict(os.environ, PCT_DOUBLE_ROOT=str(tmp_path))
-        return subprocess.run([sys.executable, DOUBLE, *args], env=env, capture_output=True, text=True)
+        return subprocess.run([sys.executable, DOUBLE, *args], env=env, capture_output=True, text=True, check=False)
     pct.conf = tmp_path / 'etc' / 'pve' / 'lxc' / '113.conf'
     pct.calls = tmp_path / 'var' / 'log' / 'pct-double' / 'calls.jsonl'
     return pct

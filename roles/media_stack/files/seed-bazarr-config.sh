@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Writes auth.apikey, the one key the collection owns, into Bazarr's config/config.yaml before Bazarr starts, so the
 # key is known before the first start. Every other line stays as it is: a present apikey line under auth: is
 # rewritten where it stands, a missing one is added to auth: (auth: is added when there is none). The value comes

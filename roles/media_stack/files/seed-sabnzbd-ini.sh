@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Writes the [misc] keys the collection owns into SABnzbd's sabnzbd.ini before SABnzbd starts: api_key,
 # host_whitelist, download_dir, complete_dir. Every other line stays byte for byte; an owned key that is present is
 # rewritten where it stands, a missing one is added at the end of [misc] ([misc] is added when there is none).

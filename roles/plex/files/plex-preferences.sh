@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Writes the Preferences.xml attributes the collection owns before Plex Media Server starts (init container of the
 # exported StatefulSet, k8s_delivery_mode=export: there is no API to stop Plex and edit the file from outside).
 # Only the attributes listed in $PLEX_PREFS_FILE change: an owned attribute that is present gets its new value where

@@ -33,7 +33,7 @@ def test_change_one_field_writes_only_that_field(pve, run_module):
     hwaddr = pve.ct(113).config['net0']
     changed = run_module('proxmox_lxc', **dict(GPU, cores=6))
     assert changed['changed'] is True and changed['changed_keys'] == ['cores']
-    puts = [r for r in changed.writes]
+    puts = list(changed.writes)
     assert len(puts) == 1 and puts[0][0] == 'PUT' and puts[0][1].endswith('/lxc/113/config'), puts
     sent = body_of(puts[0])
     assert set(sent) - {'digest'} == {'cores'} and sent['cores'] == '6', sent

@@ -105,8 +105,6 @@ def test_token_only_inventory_with_devices_fails_in_preflight(pve, ssh_port, tmp
     assert pve.ct(113) is None
 
 
-
-
 def test_k3s_node_in_an_unprivileged_container_fails_in_preflight(pve, ssh_port, tmp_path):
     inv = inventory(tmp_path, pve, ssh_port)
     data = yaml.safe_load(inv.read_text())

@@ -13,7 +13,7 @@ import subprocess
 import yaml
 
 from tests.conftest import ROOT, VENV_BIN, run_logged, tail
-from tests.k3s.conftest import node, podman  # noqa: F401 - node: the throwaway node fixture
+from tests.k3s.conftest import node, podman  # noqa: F401 - node: the throwaway node fixture  # pylint: disable=unused-import
 
 from .conftest import NODE, TEMPLATE, TOKEN_ID, TOKEN_SECRET
 

@@ -33,7 +33,7 @@ def test_handwritten_entries():
                              '/srv/scratch space', '/srv/transcode']
     # trailing comment is not an option
     assert found['/srv/nfs4'].clients == [('192.168.1.0/24', ['rw', 'sync', 'fsid=0', 'crossmnt',
-                                                                'no_subtree_check'])]
+                                                              'no_subtree_check'])]
     # continuation lines join into one entry with three clients, one IPv6, one wildcard
     assert found['/srv/nfs4/media'].clients == [
         ('192.168.1.0/24', ['ro', 'sync', 'no_subtree_check']),
@@ -67,7 +67,7 @@ def test_add_update_remove_leave_foreign_lines_alone(name):
     added = ne.apply(text, 'data', '/srv/nas/data', DATA)
     assert added.startswith(text if text.endswith('\n') else text + '\n')
     assert added.endswith(ne.marker('data') + '/srv/nas/data 10.82.0.0/24(rw,sync,no_subtree_check,all_squash,'
-                                             'anonuid=1000,anongid=1000)\n')
+                          'anonuid=1000,anongid=1000)\n')
     # re-applying the same export is a no-op
     assert ne.apply(added, 'data', '/srv/nas/data', DATA) == added
     # the owned entry is found again after parsing

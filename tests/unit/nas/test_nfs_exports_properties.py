@@ -117,8 +117,8 @@ wanted_paths = st.lists(segment, min_size=1, max_size=3).map(lambda parts: '/srv
                      '/srv/nas/\u00e9t\u00e9'])
 wanted_clients = st.lists(
     st.tuples(st.sampled_from(HOSTS[:-1]), st.lists(st.sampled_from(['rw', 'sync', 'no_subtree_check', 'all_squash',
-                                                                      'anonuid=1000', 'anongid=1000', 'fsid=41']),
-                                                     max_size=4, unique=True)),
+                                                                     'anonuid=1000', 'anongid=1000', 'fsid=41']),
+                                                    max_size=4, unique=True)),
     min_size=1, max_size=3, unique_by=lambda client: client[0])
 
 

@@ -50,7 +50,7 @@ class CountingListener:
     def _serve(self):
         while not self._stop.is_set():
             try:
-                conn, _ = self.sock.accept()
+                conn, _unused = self.sock.accept()
             except OSError:
                 continue
             self.connections += 1
@@ -84,11 +84,11 @@ def export(tmp_path, name, **extra_vars):
                              '-e', '@' + str(extra)], cwd=str(ROOT), env=tool_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        output, _ = proc.communicate(timeout=QUICK)
+        output, _unused = proc.communicate(timeout=QUICK)
         code = proc.returncode
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
+        output, _unused = proc.communicate()
         output += '\nansible-playbook still running after {0} s'.format(QUICK)
         code = None
     LOG_DIR.mkdir(parents=True, exist_ok=True)
@@ -159,7 +159,7 @@ def run_init(docs, config_dir, tmp_path):
         argv.append(mapped)
     env = {e['name']: e['value'] for e in init.get('env', []) if 'value' in e}
     env['PLEX_CONFIG_DIR'] = str(config_dir)
-    result = subprocess.run(argv, env=dict(os.environ, **env), capture_output=True, text=True, timeout=30)
+    result = subprocess.run(argv, env=dict(os.environ, **env), capture_output=True, text=True, timeout=30, check=False)
     assert result.returncode == 0, result.stderr
     return config_dir / PREFS_REL
 

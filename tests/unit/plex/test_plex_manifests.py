@@ -92,14 +92,14 @@ def one(docs, kind, name):
 def test_every_manifest_validates(rendered, version):
     """The delivery layer's validator (kubernetes-validate strict for built-ins, the Longhorn CRD schema made strict
     for RecurringJob) finds nothing; it runs on the same documents before every apply or export."""
-    _, docs = rendered
+    _unused, docs = rendered
     assert k8s_validation.validate_manifests(docs, version, [str(CRDS), str(NAMES_ONLY_CRD)]) == []
 
 
 @pytest.mark.parametrize('version', K8S_VERSIONS)
 def test_every_manifest_validates_independently(rendered, version):
     """A second, independent check with kubernetes-validate and jsonschema directly."""
-    _, docs = rendered
+    _unused, docs = rendered
     schemas = crd_schemas()
     errors = []
     for doc in docs:
@@ -120,7 +120,7 @@ def test_every_manifest_validates_independently(rendered, version):
 
 
 def test_statefulset_runs_only_on_gpu_nodes_and_fails_over_quickly(rendered):
-    _, docs = rendered
+    _unused, docs = rendered
     pod = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']
     terms = pod['affinity']['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution']['nodeSelectorTerms']
     key = rendered[0] and SCENARIOS[rendered[0]].get('plex_gpu_label_key', 'gpu')

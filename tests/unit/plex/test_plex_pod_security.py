@@ -72,7 +72,7 @@ def test_gpu_plugin_pods_are_admitted(example):
     namespace = plugin['metadata']['namespace']
     levels = PSA.namespace_levels(namespace_labels(example).get(namespace))
     refused = PSA.check_pod_spec(PSA.pod_spec_of(plugin), levels['enforce'], PSA.pod_metadata_of(plugin))
-    errors, _ = PSA.check_objects(example, {})
+    errors, _unused = PSA.check_objects(example, {})
     assert refused == [], '\n'.join(e for e in errors if 'intel-gpu-plugin' in e)
 
 
@@ -115,7 +115,7 @@ def test_plex_in_its_own_namespace_gets_the_level_it_needs(tmp_path, case):
     labels = namespace_labels(docs)
     assert PSA.namespace_levels(labels['plex'])['enforce'] == level
     assert PSA.namespace_levels(labels['plex'])['warn'] == 'restricted'
-    errors, _ = PSA.check_objects(docs, {})
+    errors, _unused = PSA.check_objects(docs, {})
     assert errors == []
     plex = next(d for d in docs if d['kind'] == 'StatefulSet')
     assert plex['metadata']['namespace'] == 'plex'

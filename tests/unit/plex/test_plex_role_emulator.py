@@ -191,5 +191,3 @@ def test_bad_inputs_fail_in_preflight_before_any_change(kube, tmp_path, case, ar
     assert kube.get('apps/v1', 'StatefulSet', 'plex', 'media') is None
     assert kube.get('apps/v1', 'DaemonSet', 'intel-gpu-plugin', 'intel-gpu-plugin') is None
     assert kube.writes(seeded) == [], 'preflight failed but the run wrote to the API'
-
-

@@ -6,22 +6,20 @@ checkov cannot live in ./.venv (checkov 3.3.30 pins packaging<24, pytest 9.2.0 n
 installed from tests/requirements-checkov.txt into .cache/checkov-venv on first use; the test skips, saying why,
 only when that install fails. checkov itself runs in a network namespace with loopback only."""
 
-import hashlib
 import importlib
 import json
 import sys
-import venv
 
 import pytest
 import yaml
 
-from tests.conftest import ROOT, cache_lock, run_logged, tail
+from tests.conftest import ROOT, run_logged, tail
+from tests.tool_venv import tool_venv
 
 sys.path.insert(0, str(ROOT / '.collections'))
 PSA = importlib.import_module('ansible_collections.homelab.mediacluster.plugins.module_utils.pod_security')
 
 REQUIREMENTS = ROOT / 'tests' / 'requirements-checkov.txt'
-CHECKOV_VENV = ROOT / '.cache' / 'checkov-venv'
 
 
 def violated(obj, check_id, level, needle=None):
@@ -85,7 +83,7 @@ FIXTURES = [
                kind='DaemonSet'),
     deployment('bad-host-pid', {'hostPID': True, 'containers': [container(**GOOD)]}, kind='Pod'),
     deployment('bad-host-port', {'containers': [dict(container(**GOOD), ports=[{'containerPort': 80,
-                                                                              'hostPort': 8080}])]}),
+                                                                                'hostPort': 8080}])]}),
     deployment('bad-capabilities', {'containers': [container(allowPrivilegeEscalation=False,
                                                              capabilities={'add': ['SYS_ADMIN', 'NET_RAW']})]}),
     deployment('baseline-capabilities', {'containers': [container(allowPrivilegeEscalation=False, capabilities={
@@ -103,18 +101,7 @@ FIXTURES = [
 @pytest.fixture(scope='module')
 def checkov():
     """.cache/checkov-venv/bin/checkov, installed from tests/requirements-checkov.txt (once per requirements)."""
-    want = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
-    stamp = CHECKOV_VENV / '.requirements.sha256'
-    binary = CHECKOV_VENV / 'bin' / 'checkov'
-    with cache_lock('checkov-venv'):
-        if not binary.exists() or not stamp.exists() or stamp.read_text() != want:
-            venv.create(str(CHECKOV_VENV), with_pip=True, clear=True)
-            code, output = run_logged('checkov-install', [str(CHECKOV_VENV / 'bin' / 'pip'), 'install', '--quiet',
-                                                          '-r', str(REQUIREMENTS)], timeout=1200)
-            if code != 0 or not binary.exists():
-                pytest.skip('checkov could not be installed from tests/requirements-checkov.txt:\n' + tail(output, 15))
-            stamp.write_text(want)
-    return binary
+    return tool_venv('checkov', REQUIREMENTS, 'checkov')
 
 
 @pytest.fixture(scope='module')

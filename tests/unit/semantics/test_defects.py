@@ -24,7 +24,7 @@ def test_defect3_gitops_longhorn_components_have_nodes(tmp_path):
     assert result['errors'] == []
     # the components land on every node but the LXC GPU node and the quorum-only Pi
     from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_scheduling
-    _, _, where = cluster_scheduling.placements(trees['longhorn'], nodes)
+    _unused, _unused, where = cluster_scheduling.placements(trees['longhorn'], nodes)
     assert where['DaemonSet longhorn-system/longhorn-manager'] == ['k3s-cp1', 'k3s-cp2', 'k3s-w1', 'k3s-w2']
 
 

@@ -360,10 +360,10 @@ def test_warn_and_audit_violations_are_warnings():
 
 def test_rendered_namespace_wins_over_the_cluster_labels():
     cluster = {'intel-gpu-plugin': {P + 'enforce': 'baseline'}}
-    errors, _ = PSA.check_objects([daemonset('intel-gpu-plugin', HOSTPATH)], cluster)
+    errors, _unused = PSA.check_objects([daemonset('intel-gpu-plugin', HOSTPATH)], cluster)
     assert len(errors) == 1 and '"baseline" (enforce)' in errors[0]
-    errors, _ = PSA.check_objects([namespace('intel-gpu-plugin', enforce='privileged'),
-                                   daemonset('intel-gpu-plugin', HOSTPATH)], cluster)
+    errors, _unused = PSA.check_objects([namespace('intel-gpu-plugin', enforce='privileged'),
+                                         daemonset('intel-gpu-plugin', HOSTPATH)], cluster)
     assert errors == []
 
 
@@ -378,7 +378,7 @@ def test_namespace_without_labels_or_unknown_is_privileged():
 
 def test_pod_metadata_annotations_are_checked():
     ds = daemonset('media', annotations={'container.apparmor.security.beta.kubernetes.io/app': 'unconfined'})
-    errors, _ = PSA.check_objects([ds], {'media': {P + 'enforce': 'baseline'}})
+    errors, _unused = PSA.check_objects([ds], {'media': {P + 'enforce': 'baseline'}})
     assert len(errors) == 1 and 'forbidden AppArmor profile: annotation must not set AppArmor profile type to ' \
         'container.apparmor.security.beta.kubernetes.io/app="unconfined"' in errors[0]
 
@@ -393,7 +393,7 @@ def test_a_bare_pod_is_refused_without_the_workload_note():
 
 
 def test_invalid_level_label_on_a_rendered_namespace_is_an_error():
-    errors, _ = PSA.check_objects([namespace('media', enforce='strict'), daemonset('media')], {})
+    errors, _unused = PSA.check_objects([namespace('media', enforce='strict'), daemonset('media')], {})
     assert errors == ['Namespace media: refused by the API server: pod-security.kubernetes.io/enforce=strict is not '
                       'one of privileged, baseline, restricted; fix: use one of privileged, baseline, restricted']
 

@@ -8,64 +8,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r'''
-name: k3s_node_model
-short_description: The labels and taints each inventory k3s node will have, for the cluster-semantics checker
-description:
-  - One dict per host of the k3s server and agent groups, C({name, host, address, labels, taints, lxc}).
-  - Labels are what k3s sets itself (C(kubernetes.io/hostname), C(kubernetes.io/os), C(kubernetes.io/arch), the
-    C(beta.) copies, C(node.kubernetes.io/instance-type=k3s); on servers C(node-role.kubernetes.io/control-plane),
-    C(master) and C(etcd)), plus the C(node-label) entries the k3s_common role writes into the k3s config at
-    registration (inventory labels, GPU labels, storage labels, the Longhorn component label).
-  - Taints are the C(node-taint) entries of the k3s config (inventory taints, the GPU taint, the control-plane taint
-    of quorum-only servers).
-  - In C(apply) mode the labels the longhorn role puts on nodes through the API are added too (when
-    C(longhorn_label_nodes) is true); C(export) mode has nothing but registration.
-  - Role defaults are not host variables, so the defaults of the k3s_common and longhorn roles are repeated here; a
-    unit test keeps them equal to the roles' defaults.
-positional: _input, groups, mode
-options:
-  _input:
-    description: C(hostvars).
-    type: dict
-    required: true
-  groups:
-    description: C(groups).
-    type: dict
-    required: true
-  mode:
-    description: The delivery mode, C(apply) or C(export).
-    type: str
-    default: apply
-  longhorn_nodes:
-    description: The longhorn role's C(longhorn_nodes); default the host variable, else the role's default.
-    type: list
-    elements: str
-  longhorn_storage_nodes:
-    description: The longhorn role's C(longhorn_storage_nodes); default the host variable, else the storage group.
-    type: list
-    elements: str
-  longhorn_label_nodes:
-    description: The longhorn role's C(longhorn_label_nodes); default the host variable, else true.
-    type: bool
-author: homelab.mediacluster contributors
-'''
-
-EXAMPLES = r'''
-- name: Pass the node model to the delivery layer
-  ansible.builtin.include_role:
-    name: homelab.mediacluster.k8s_delivery
-  vars:
-    k8s_delivery_nodes: "{{ hostvars | homelab.mediacluster.k3s_node_model(groups, k8s_delivery_mode) }}"
-'''
-
-RETURN = r'''
-_value:
-  description: The node model, one dict per k3s node.
-  type: list
-  elements: dict
-'''
-
 from ansible.errors import AnsibleFilterError
 
 # Defaults of the k3s_common role (roles/k3s_common/defaults/main.yml) that decide labels and taints.
@@ -147,7 +89,7 @@ def k3s_node_model(hostvars, groups, mode='apply', *, longhorn_nodes=None, longh
 
     model = []
     for host in k3s_hosts:
-        name = str(_get(hostvars, host, 'k3s_common_node_name', str(host).split('.')[0]))
+        name = str(_get(hostvars, host, 'k3s_common_node_name', str(host).split('.', maxsplit=1)[0]))
         arch = ARCHES.get(str(_get(hostvars, host, 'k3s_common_arch', '') or ''),
                           'arm64' if _get(hostvars, host, 'node_flavour', '') == 'pi' else 'amd64')
         labels = {

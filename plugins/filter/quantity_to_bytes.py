@@ -6,31 +6,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-DOCUMENTATION = r"""
-name: quantity_to_bytes
-short_description: Convert a Kubernetes storage quantity to bytes
-version_added: 0.1.0
-description:
-  - Parses binary (Ki, Mi, Gi, Ti, Pi, Ei) and decimal (k, K, M, G, T, P, E) suffixes and plain numbers.
-options:
-  _input:
-    description: The quantity.
-    type: raw
-    required: true
-"""
-
-EXAMPLES = r"""
-- name: Compare sizes
-  ansible.builtin.assert:
-    that: "'10Gi' | homelab.mediacluster.quantity_to_bytes >= '5G' | homelab.mediacluster.quantity_to_bytes"
-"""
-
-RETURN = r"""
-_value:
-  description: Bytes.
-  type: int
-"""
-
 import re
 from decimal import Decimal, InvalidOperation
 
