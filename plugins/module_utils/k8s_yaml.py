@@ -9,13 +9,15 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import traceback
 
-import yaml
-
-
-class _Dumper(yaml.SafeDumper):
-    def increase_indent(self, flow=False, indentless=False):
-        return super().increase_indent(flow, False)  # indent lists under their key, as kubectl does
+try:
+    import yaml
+except ImportError:  # the module reports it (missing_required_lib), see k8s_export_tree
+    yaml = None
+    YAML_IMPORT_ERROR = traceback.format_exc()
+else:
+    YAML_IMPORT_ERROR = None
 
 
 def _str(dumper, value):
@@ -26,7 +28,12 @@ def _str(dumper, value):
     return dumper.represent_scalar('tag:yaml.org,2002:str', value)
 
 
-_Dumper.add_representer(str, _str)
+if yaml is not None:
+    class _Dumper(yaml.SafeDumper):
+        def increase_indent(self, flow=False, indentless=False):
+            return super().increase_indent(flow, False)  # indent lists under their key, as kubectl does
+
+    _Dumper.add_representer(str, _str)
 
 
 def dump(data):

@@ -21,7 +21,9 @@ description:
     everything else C(0640).
   - Files that carry O(marker) but are no longer produced are reported in RV(stale), never deleted.
 author:
-  - homelab.mediacluster developers
+  - homelab.mediacluster developers (@homelab-mediacluster)
+requirements:
+  - PyYAML (on the host the module runs on)
 options:
   path:
     description:
@@ -48,8 +50,10 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Runs in check mode and predicts the result without changing anything on the target.
     support: full
   diff_mode:
+    description: Returns the state before and after (what would change, in check mode) when run with --diff.
     support: full
     details: The content of Secrets is never shown in the diff.
 notes:
@@ -83,9 +87,9 @@ import os
 import stat
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_yaml import dump
+from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_yaml import YAML_IMPORT_ERROR, dump
 
 KUSTOMIZATION = 'kustomization.yaml'
 HIDDEN = '(content of a Secret, not shown)\n'
@@ -192,6 +196,8 @@ def main():
                        'files': {'type': 'list', 'elements': 'str', 'required': True},
                        'marker': {'type': 'str', 'required': True}},
         supports_check_mode=True)
+    if YAML_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib('PyYAML'), exception=YAML_IMPORT_ERROR)
     path, manifests, files = module.params['path'], module.params['manifests'], module.params['files']
     if not os.path.isabs(path):
         module.fail_json(msg='path={0} is relative; give the absolute path of the app folder in the exported tree'
