@@ -106,8 +106,8 @@ def verify_k3s_nodes(api_nodes, node_model):
         problems = []
         ready = _conditions(node).get('Ready')
         if not ready or ready.get('status') != 'True':
-            problems.append('NotReady ({0})'.format((ready or {}).get('message') or (ready or {}).get('reason')
-                                                     or 'no Ready condition'))
+            problems.append('NotReady ({0})'.format(
+                (ready or {}).get('message') or (ready or {}).get('reason') or 'no Ready condition'))
         labels = _labels(node)
         wrong = sorted('{0}={1} (has {2})'.format(k, v, labels[k] if k in labels else 'none')
                        for k, v in (model.get('labels') or {}).items()
@@ -161,8 +161,8 @@ def verify_etcd(api_nodes, servers):
         if (conditions.get('Ready') or {}).get('status') != 'True':
             unhealthy.append('{0} (node NotReady)'.format(_name(node)))
         elif (conditions.get('EtcdIsVoter') or {}).get('status') == 'False':
-            unhealthy.append('{0} ({1})'.format(_name(node), conditions['EtcdIsVoter'].get('message')
-                                                 or 'not a voting member'))
+            unhealthy.append('{0} ({1})'.format(
+                _name(node), conditions['EtcdIsVoter'].get('message') or 'not a voting member'))
     if unhealthy:
         problems.append('unhealthy members: ' + ', '.join(unhealthy))
     quorum = len(servers) // 2 + 1
@@ -203,8 +203,8 @@ def verify_failover(seconds, old_holder, new_holder, timeout):
                        'check kube-vip on the other servers (leader election needs them Ready and the Lease '
                        'reachable)', 'failover')]
     return [result('k3s', 'VIP failover drill', 'pass',
-                   'VIP moved from {0} to {1}; API answered again after {2:.1f} s'.format(old_holder, new_holder,
-                                                                                       float(seconds)))]
+                   'VIP moved from {0} to {1}; API answered again after {2:.1f} s'.format(
+                       old_holder, new_holder, float(seconds)))]
 
 
 # --- storage -----------------------------------------------------------------------------------------------------
@@ -359,8 +359,8 @@ def verify_backups(volumes, recurring_jobs, now, *, grace_hours=6, max_age_hours
     if not configured:
         return [result('storage', 'backups', 'skipped', 'no backup target configured (longhorn_backup_target)')]
     now = _parse_time(now) if not isinstance(now, datetime.datetime) else now
-    backup_jobs = [j for j in recurring_jobs or [] if (j.get('spec') or {}).get('task') in ('backup',
-                                                                                         'backup-force-create')]
+    backup_jobs = [j for j in recurring_jobs or []
+                   if (j.get('spec') or {}).get('task') in ('backup', 'backup-force-create')]
     if not backup_jobs:
         return [result('storage', 'backups', 'fail', 'no backup RecurringJob in Longhorn',
                        'add a job with task backup to longhorn_recurring_jobs and rerun --tags longhorn', 'backups')]
@@ -633,8 +633,8 @@ def verify_job(area, check, job, timeout, *, log='', pass_detail='', fix='', run
     if status.get('succeeded'):
         return [result(area, check, 'pass', pass_detail or 'the test Job succeeded')]
     if status.get('failed'):
-        return [result(area, check, 'fail', 'the test Job failed: {0}'.format((log or '').strip()[-300:]
-                                                                               or 'no log'), fix, runbook)]
+        return [result(area, check, 'fail', 'the test Job failed: {0}'.format(
+            (log or '').strip()[-300:] or 'no log'), fix, runbook)]
     return [result(area, check, 'fail', 'the test Job did not finish within {0} s'.format(timeout),
                    'check that the cluster can run its pod (kubectl get events -n <namespace>); raise '
                    'verify_job_timeout for slow first pulls', runbook)]

@@ -193,8 +193,9 @@ def pod_parts(remotes, app, root, image, uid, gid, resources, cache_size):  # no
                 {'name': CACHE_VOLUME, 'mountPath': CACHE_PATH},
             ],
         })
-        volumes.append({'name': config_volume, 'secret': {'secretName': secret_name(remote), 'defaultMode': 0o400,
-                                                            'items': [{'key': CONFIG_KEY, 'path': CONFIG_KEY}]}})
+        volumes.append({'name': config_volume,
+                        'secret': {'secretName': secret_name(remote), 'defaultMode': 0o400,
+                                   'items': [{'key': CONFIG_KEY, 'path': CONFIG_KEY}]}})
     return {'sidecars': sidecars, 'volumes': volumes,
             'app_mounts': [{'name': SHARED_VOLUME, 'mountPath': str(root), 'mountPropagation': 'HostToContainer',
                             'readOnly': True}],
@@ -273,7 +274,8 @@ def remote_problems(remotes, root, apps, prefix):
         if not isinstance(extra, list) or any(not str(a).startswith('--') for a in extra):
             problems.append((var, '{0}.extra_args must be a list of --options'.format(where),
                              'e.g. [--buffer-size=64M]'))
-        elif any(str(a).split('=')[0] in ('--config', '--cache-dir', '--daemon', '--allow-non-empty') for a in extra):
+        elif any(str(a).split('=', maxsplit=1)[0] in ('--config', '--cache-dir', '--daemon', '--allow-non-empty')
+                 for a in extra):
             problems.append((var, '{0}.extra_args sets an option the sidecar owns (--config, --cache-dir, --daemon, '
                                   '--allow-non-empty)'.format(where), 'drop it'))
     for name in sorted(set(n for n in names if names.count(n) > 1)):

@@ -124,7 +124,7 @@ def _lab_secrets():
     lab_dir = ROOT / '.lab'
     secrets = {name: (lab_dir / name).read_text().strip() for name in ('pve-token', 'pve-password')}
     token = subprocess.run(['podman', 'exec', 'lab-cp1', 'cat', '/var/lib/rancher/k3s/server/token'],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, check=False)
     if token.returncode == 0 and token.stdout.strip():
         secrets['k3s token'] = token.stdout.strip()
     # the emulator lists every namespace's Secrets at the API path (kubectl's discovery has no entry for them)

@@ -32,7 +32,7 @@ POINT = cloud_mounts.mount_point(ROOT, 'zurg')
 
 
 def podman(*args, check=True, timeout=120):
-    result = subprocess.run(['podman', *args], capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(['podman', *args], capture_output=True, text=True, timeout=timeout, check=False)
     if check and result.returncode != 0:
         raise AssertionError('podman {0} failed: {1}{2}'.format(' '.join(args), result.stdout, result.stderr))
     return result

@@ -7,7 +7,7 @@ import importlib
 import yaml
 
 from ..conftest import ROOT, tail
-from . import collection  # noqa: F401 - the collection through Ansible's loader, before importing from it
+from . import collection  # noqa: F401 - Ansible's loader first  # pylint: disable=unused-import
 from .runner import copy_example, edit_yaml, needs_offline, preflight
 
 rules = importlib.import_module('ansible_collections.homelab.mediacluster.plugins.module_utils.preflight_rules')

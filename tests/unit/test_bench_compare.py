@@ -88,7 +88,7 @@ def test_checkout_makes_a_worktree_of_the_old_ref_outside_the_checkout(repo, tmp
     assert (path / '.venv').resolve() == (repo / '.venv').resolve()
     link = path / '.collections' / 'ansible_collections' / 'homelab' / 'mediacluster'
     assert link.resolve() == path.resolve()
-    again, _ = compare.checkout(repo, 'before', refs)
+    again, _unused = compare.checkout(repo, 'before', refs)
     assert again == path, 'a second call reuses the worktree'
     compare.remove_checkout(repo, path)
     assert not path.exists()

@@ -139,5 +139,3 @@ def test_failing_test_objects_are_deleted(tmp_path, cluster):
     assert len(run_ids) == 1, deleted
     assert set(cluster.live_objects()) == before, 'objects left behind: {0}'.format(
         set(cluster.live_objects()) - before)
-
-

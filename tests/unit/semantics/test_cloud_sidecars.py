@@ -28,7 +28,8 @@ CLOUD_NS = namespace({'pod-security.kubernetes.io/enforce': 'privileged', CM.COL
 BASELINE_NS = namespace({'pod-security.kubernetes.io/enforce': 'baseline'})
 
 
-def sonarr(remotes=REMOTES):
+def sonarr(remotes=None):
+    remotes = REMOTES if remotes is None else remotes
     parts = CM.pod_parts(remotes, 'sonarr', '/cloud', 'docker.io/rclone/rclone:1.68.2', 1000, 1000, LIMITS, '25Gi')
     meta = {'labels': {'app': 'sonarr'}}
     if parts['annotation']:

@@ -109,8 +109,8 @@ def test_longhorn_nodes():
     nodes = [{'metadata': {'name': 'w1'}, 'spec': {'allowScheduling': True},
               'status': {'conditions': [{'type': 'Schedulable', 'status': 'False', 'message': 'disk pressure'}]}}]
     results = verify.verify_longhorn_nodes(nodes, ['w1', 'w2'])
-    assert [(r['check'], r['detail']) for r in results] == [('Longhorn node w1', 'Schedulable: disk pressure'),
-                                                           ('Longhorn node w2', 'no Longhorn node object')]
+    assert [(r['check'], r['detail']) for r in results] == [
+        ('Longhorn node w1', 'Schedulable: disk pressure'), ('Longhorn node w2', 'no Longhorn node object')]
 
 
 @pytest.mark.parametrize('cron, hours', [
