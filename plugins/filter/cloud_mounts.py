@@ -2,71 +2,12 @@
 # Copyright: homelab.mediacluster contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Cloud libraries (rclone sidecars): what a pod gets, the Secrets the role makes, the mount check's verdict.
+Each filter's documentation is plugins/filter/<filter name>.yml.
 The logic lives in module_utils/cloud_mounts.py (unit-tested in tests/unit/test_cloud_mounts.py)."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
-
-DOCUMENTATION = r'''
-name: cloud_pod
-short_description: The rclone sidecars, volumes and app mounts of one app's pod
-description:
-  - One native sidecar (init container with restartPolicy Always) per cloud remote that names the app, mounting the
-    remote into the shared emptyDir C(cloud) with Bidirectional propagation; the app container mounts it with
-    HostToContainer. Empty lists when no remote names the app.
-  - Also in this file, C(cloud_secrets) (the Secrets made from vaulted rclone.conf texts) and C(cloud_mount_status)
-    (the verdict of roles/media_stack/tasks/verify_cloud_mounts.yml).
-positional: _input, app, root, image, uid, gid, resources, cache_size
-options:
-  _input:
-    description: The cloud remotes (C(media_stack_cloud_remotes) or C(plex_cloud_remotes)).
-    type: list
-    elements: dict
-    required: true
-  app:
-    description: The app (container) name.
-    type: str
-    required: true
-  root:
-    description: Where the shared emptyDir is mounted; each remote at C(<root>/<name>).
-    type: str
-    required: true
-  image:
-    description: The pinned rclone image.
-    type: str
-    required: true
-  uid:
-    description: Owner of the files as the app sees them.
-    type: int
-    required: true
-  gid:
-    description: Group of the files as the app sees them.
-    type: int
-    required: true
-  resources:
-    description: Requests and limits of each sidecar.
-    type: dict
-    required: true
-  cache_size:
-    description: sizeLimit of the VFS cache emptyDir.
-    type: str
-    required: true
-author: homelab.mediacluster contributors
-'''
-
-EXAMPLES = r'''
-- name: Render the sidecars of Sonarr
-  ansible.builtin.debug:
-    msg: "{{ media_stack_cloud_remotes | homelab.mediacluster.cloud_pod('sonarr', '/cloud',
-             'docker.io/rclone/rclone:1.68.2', 1000, 1000, {'limits': {'memory': '1Gi'}}, '20Gi') }}"
-'''
-
-RETURN = r'''
-_value:
-  description: C({sidecars, volumes, app_mounts, annotation}).
-  type: dict
-'''
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cloud_mounts
 

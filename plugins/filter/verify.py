@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The verdicts of playbooks/80_verify.yml (roles/verify): each filter turns what the cluster returned into check
 results, and the report filters turn the results into the console table, the JSON report and the "what to do"
-list. Pure Python, no cluster access; unit-tested in tests/unit/verify/.
+list. Pure Python, no cluster access; unit-tested in tests/unit/verify/. Each filter's documentation is
+plugins/filter/<filter name>.yml.
 
 A result is a dict: {area, check, status (pass | fail | skipped), detail, fix, runbook}. `fix` and `runbook` are
 set on failures: `runbook` is an anchor of docs/runbooks.md."""
