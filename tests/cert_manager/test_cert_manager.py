@@ -16,6 +16,7 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_va
 
 from ..conftest import ROOT
 from ..longhorn.conftest import read_tree, recap, run_playbook
+from ..k8s_models.validator import validate_objects
 from .issue import issue
 
 CRDS = [ROOT / 'tests' / 'schemas' / 'crds']
@@ -128,6 +129,25 @@ def test_homelab_ca_chain_from_the_rendered_specs(homelab_ca):
             x509.DNSName('longhorn.home.arpa')).verify(leaf, [])
 
 
+def test_custom_resources_pass_the_kubernetes_models_validators(homelab_ca):
+    """Second opinion: the issuers, the CA and route Certificates and the Traefik Middlewares (redirect, basicAuth)
+    pass the validators of @kubernetes-models/cert-manager and @kubernetes-models/traefik, which reject a broken
+    usage and a wrongly typed redirect."""
+    tree = homelab_ca[0]
+    docs = [d for app in ('cert-manager-issuers', 'longhorn-config') for d in _docs(tree, app).values()
+            if d['apiVersion'].startswith(('cert-manager.io/', 'traefik.io/'))]
+    assert sorted(d['kind'] for d in docs) == ['Certificate', 'Certificate', 'ClusterIssuer', 'ClusterIssuer',
+                                               'Middleware', 'Middleware']
+    assert validate_objects(docs) == [[]] * len(docs)
+    cert = next(d for d in docs if d['kind'] == 'Certificate')
+    redirect = next(d for d in docs if d['kind'] == 'Middleware' and 'redirectScheme' in d['spec'])
+    broken = [dict(cert, spec=dict(cert['spec'], usages=['server auth', 'sign everything'])),
+              dict(redirect, spec={'redirectScheme': {'scheme': 'https', 'permanent': 'yes'}})]
+    usage_errors, redirect_errors = validate_objects(broken)
+    assert usage_errors and all(e.startswith('/spec/usages/1: enum') for e in usage_errors)
+    assert redirect_errors and all(e.startswith('/spec/redirectScheme/permanent: type') for e in redirect_errors)
+
+
 def test_export_rerun_is_unchanged(homelab_ca):
     tree, playbook, variables = homelab_ca
     code, out = run_playbook('cert-manager-homelab-ca-rerun', playbook, extra_vars=variables)
@@ -150,6 +170,7 @@ def test_acme_dns01_issuer_with_the_token_in_a_secret(tmp_path):
     assert acme['solvers'] == [{'dns01': {'cloudflare': {'apiTokenSecretRef': {
         'name': 'cert-manager-acme-dns01', 'key': 'api-token'}}}}]
     assert k8s_validation.validate_manifests(list(docs.values()), '1.33', CRDS) == []
+    assert validate_objects([docs['clusterissuer-homelab.yaml']]) == [[]]
     values = yaml.safe_load(_docs(tree, 'cert-manager')['helmchart-cert-manager.yaml']['spec']['valuesContent'])
     assert values['dns01RecursiveNameserversOnly'] is True
 
