@@ -50,7 +50,7 @@ def htpasswd_line(username, password, existing=''):
     try:
         return line(username, password, existing or '')
     except HtpasswdError as exc:
-        raise AnsibleFilterError(str(exc))
+        raise AnsibleFilterError(str(exc)) from exc
 
 
 class FilterModule(object):

@@ -43,8 +43,10 @@ def apr1(password, salt):
     pw = password.encode('utf-8')
     sb = salt.encode('ascii')
     magic = APR1.encode('ascii')
-    ctx = hashlib.md5(pw + magic + sb)
-    final = hashlib.md5(pw + sb + pw).digest()
+    # Apache's MD5 crypt is MD5 by definition (the format Traefik reads without a bcrypt library here); the hash
+    # stays in a Secret in the cluster. Stronger: give bcrypt lines in longhorn_ui_auth_htpasswd.
+    ctx = hashlib.md5(pw + magic + sb)  # noqa: S324
+    final = hashlib.md5(pw + sb + pw).digest()  # noqa: S324
     length = len(pw)
     while length > 0:
         ctx.update(final[:min(16, length)])
@@ -55,7 +57,7 @@ def apr1(password, salt):
         i >>= 1
     final = ctx.digest()
     for rnd in range(1000):
-        step = hashlib.md5()
+        step = hashlib.md5()  # noqa: S324
         step.update(pw if rnd & 1 else final)
         if rnd % 3:
             step.update(sb)
@@ -79,7 +81,8 @@ def verify(hashed, password):
         except HtpasswdError:
             return False
     if hashed.startswith('{SHA}'):
-        digest = base64.b64encode(hashlib.sha1(password.encode('utf-8')).digest()).decode('ascii')
+        # verifying a {SHA} line someone gave; never written by this module
+        digest = base64.b64encode(hashlib.sha1(password.encode('utf-8')).digest()).decode('ascii')  # noqa: S324
         return hmac.compare_digest('{SHA}' + digest, hashed)
     return False
 
@@ -87,10 +90,10 @@ def verify(hashed, password):
 def parse(text):
     """{user: hash} of htpasswd text (blank lines and # comments skipped)."""
     users = {}
-    for line in (text or '').splitlines():
-        line = line.strip()
-        if line and not line.startswith('#') and ':' in line:
-            user, hashed = line.split(':', 1)
+    for raw in (text or '').splitlines():
+        entry = raw.strip()
+        if entry and not entry.startswith('#') and ':' in entry:
+            user, hashed = entry.split(':', 1)
             users[user] = hashed
     return users
 

@@ -338,7 +338,8 @@ def rules_cert_manager(v, ctx, report, host=''):
     if not DNS_NAME.match(name):
         report.add(_where(v, 'cert_manager_cluster_issuer'), 'cert_manager_cluster_issuer={0!r} is not a '
                    'Kubernetes name'.format(name), 'use lower-case letters, digits and -, e.g. homelab')
-    for var in ('cert_manager_ca_duration', 'cert_manager_certificate_duration', 'cert_manager_certificate_renew_before'):
+    for var in ('cert_manager_ca_duration', 'cert_manager_certificate_duration',
+                'cert_manager_certificate_renew_before'):
         value = str(v.get(var, '2160h'))
         if not is_template(value) and not re.match(r'^([0-9]+(\.[0-9]+)?(h|m|s))+$', value):
             report.add(_where(v, var), '{0}={1!r} is not a duration'.format(var, value),
@@ -349,9 +350,10 @@ def rules_cert_manager(v, ctx, report, host=''):
                        'set cert_manager_acme_email (the ACME CA sends expiry warnings there)')
         if not v.get('cert_manager_acme_solver') and not v.get('cert_manager_acme_dns01_api_token'):
             report.add(_where(v, 'cert_manager_acme_dns01_api_token'), 'cert_manager_issuer=acme_dns01 has no DNS '
-                       'API token', 'put the DNS provider\'s API token in the vault as cert_manager_acme_dns01_api_token '
-                       '(or give a whole solver in cert_manager_acme_solver)')
-        if not v.get('cert_manager_acme_solver') and v.get('cert_manager_acme_dns01_provider', 'cloudflare') != 'cloudflare':
+                       'API token', 'put the DNS provider\'s API token in the vault as '
+                       'cert_manager_acme_dns01_api_token (or give a whole solver in cert_manager_acme_solver)')
+        provider = v.get('cert_manager_acme_dns01_provider', 'cloudflare')
+        if not v.get('cert_manager_acme_solver') and provider != 'cloudflare':
             report.add(_where(v, 'cert_manager_acme_dns01_provider'), 'only cloudflare is built in',
                        'give the solver block for your provider in cert_manager_acme_solver')
 

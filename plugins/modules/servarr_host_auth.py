@@ -13,8 +13,8 @@ module: servarr_host_auth
 short_description: Set the login of Sonarr, Radarr or Prowlarr (authentication method, requirement, user)
 version_added: 0.1.0
 description:
-  - Sets the app's own authentication through its API (C(config/host), Settings > General > Security): the method
-    (C(forms) by default: the app's login page), whether it is required for every address (C(enabled)) or not for
+  - Sets the app's own authentication through its API (C(config/host), Settings > General > Security), that is the
+    method (C(forms) by default, the app's login page), whether it is required for every address (C(enabled)) or not for
     local ones, and the user name and password.
   - Reads C(config/host) first and writes only what differs. The app returns only a salted hash of the password, so
     with O(update_password=on_create) the password is sent when the app has no user yet or the user name changes, and
@@ -109,7 +109,7 @@ def run(module):
     after = {'authenticationMethod': params['method'], 'authenticationRequired': params['required'],
              'username': params['username']}
     new_user = not current.get('username') or current.get('username') != params['username']
-    send_password = new_user or params['update_password'] == 'always'
+    send_password = new_user or params['update_password'] == 'always'  # noqa: S105 (a choice, not a password)
     changed = before != after or send_password
     result = dict(changed=changed, settings=after if changed else before)
     if changed and not module.check_mode:
