@@ -15,8 +15,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
 
 from ..conftest import ROOT
-from ..longhorn.conftest import read_tree, recap, run_playbook
 from ..k8s_models.validator import validate_objects
+from ..longhorn.conftest import read_tree, recap, run_playbook
 from .issue import issue
 
 CRDS = [ROOT / 'tests' / 'schemas' / 'crds']
