@@ -53,7 +53,7 @@ KIND_ORDER = [
     'Namespace', 'CustomResourceDefinition', 'PriorityClass', 'StorageClass', 'ServiceAccount', 'Secret',
     'ConfigMap', 'PersistentVolume', 'PersistentVolumeClaim', 'ClusterRole', 'ClusterRoleBinding', 'Role',
     'RoleBinding', 'Service', 'HelmChartConfig', 'HelmChart', 'DaemonSet', 'Deployment', 'StatefulSet', 'Job',
-    'CronJob', 'Ingress', 'HTTPRoute',
+    'CronJob', 'ClusterIssuer', 'Certificate', 'Middleware', 'Ingress', 'HTTPRoute',
 ]
 
 DNS_SUBDOMAIN = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')

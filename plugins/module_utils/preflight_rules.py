@@ -302,7 +302,63 @@ def rules_longhorn(v, ctx, report, host=''):
     if expose == 'httproute' and not v.get('longhorn_ui_gateway_parent_refs'):
         report.add(_where(v, 'longhorn_ui_gateway_parent_refs'), 'longhorn_ui_expose=httproute has no Gateway',
                    'set longhorn_ui_gateway_parent_refs: [{name: homelab, namespace: gateway}]')
+    _ui_auth(v, report)
     _timezone(v, 'longhorn_timezone', report, allow_empty=True)
+
+
+def _ui_auth(v, report):
+    """Issue 22: the Longhorn UI can delete volumes, so a published UI always has authentication in front."""
+    expose = v.get('longhorn_ui_expose', 'none')
+    auth = v.get('longhorn_ui_auth', 'basic')
+    if expose not in ('ingress', 'httproute'):
+        return
+    if auth not in ('basic', 'forward'):
+        report.add(_where(v, 'longhorn_ui_auth'),
+                   'longhorn_ui_expose={0} publishes the Longhorn UI (which can delete volumes) with no '
+                   'authentication in front of it'.format(expose),
+                   'set longhorn_ui_auth: basic with longhorn_ui_auth_username and longhorn_ui_auth_password '
+                   '(vaulted), or forward with longhorn_ui_forward_auth_address (Authelia, Authentik), or '
+                   'longhorn_ui_expose: none (kubectl port-forward)')
+    elif auth == 'basic' and not v.get('longhorn_ui_auth_htpasswd') and not (
+            v.get('longhorn_ui_auth_username') and v.get('longhorn_ui_auth_password')):
+        report.add(_where(v, 'longhorn_ui_auth'),
+                   'longhorn_ui_auth=basic has no credentials: the Longhorn UI would be published with no login',
+                   'set longhorn_ui_auth_username and longhorn_ui_auth_password in the vault (or ready htpasswd '
+                   'lines in longhorn_ui_auth_htpasswd)')
+    elif auth == 'forward' and not re.match(r'^https?://\S+$', str(v.get('longhorn_ui_forward_auth_address') or '')):
+        report.add(_where(v, 'longhorn_ui_forward_auth_address'),
+                   'longhorn_ui_auth=forward needs the URL of the forward-auth endpoint',
+                   'set longhorn_ui_forward_auth_address, e.g. http://authelia.auth.svc.cluster.local/api/verify?'
+                   'rd=https://auth.home.arpa/')
+
+
+def rules_cert_manager(v, ctx, report, host=''):
+    issuer = v.get('cert_manager_issuer', 'homelab_ca')
+    if issuer not in ('homelab_ca', 'acme_dns01'):
+        report.add(_where(v, 'cert_manager_issuer'), 'cert_manager_issuer={0!r} is not an issuer kind'.format(issuer),
+                   'use homelab_ca (a CA the collection creates) or acme_dns01 (Let\'s Encrypt by DNS-01)')
+    name = str(v.get('cert_manager_cluster_issuer', 'homelab'))
+    if not DNS_NAME.match(name):
+        report.add(_where(v, 'cert_manager_cluster_issuer'), 'cert_manager_cluster_issuer={0!r} is not a '
+                   'Kubernetes name'.format(name), 'use lower-case letters, digits and -, e.g. homelab')
+    for var in ('cert_manager_ca_duration', 'cert_manager_certificate_duration',
+                'cert_manager_certificate_renew_before'):
+        value = str(v.get(var, '2160h'))
+        if not is_template(value) and not re.match(r'^([0-9]+(\.[0-9]+)?(h|m|s))+$', value):
+            report.add(_where(v, var), '{0}={1!r} is not a duration'.format(var, value),
+                       'write it in hours, as cert-manager does, e.g. 2160h')
+    if issuer == 'acme_dns01':
+        if not re.match(r'^[^@\s]+@[^@\s]+\.[^@\s]+$', str(v.get('cert_manager_acme_email') or '')):
+            report.add(_where(v, 'cert_manager_acme_email'), 'cert_manager_issuer=acme_dns01 needs an account e-mail',
+                       'set cert_manager_acme_email (the ACME CA sends expiry warnings there)')
+        if not v.get('cert_manager_acme_solver') and not v.get('cert_manager_acme_dns01_api_token'):
+            report.add(_where(v, 'cert_manager_acme_dns01_api_token'), 'cert_manager_issuer=acme_dns01 has no DNS '
+                       'API token', 'put the DNS provider\'s API token in the vault as '
+                       'cert_manager_acme_dns01_api_token (or give a whole solver in cert_manager_acme_solver)')
+        provider = v.get('cert_manager_acme_dns01_provider', 'cloudflare')
+        if not v.get('cert_manager_acme_solver') and provider != 'cloudflare':
+            report.add(_where(v, 'cert_manager_acme_dns01_provider'), 'only cloudflare is built in',
+                       'give the solver block for your provider in cert_manager_acme_solver')
 
 
 def rules_nas_nfs(v, ctx, report, host=''):
@@ -657,6 +713,7 @@ ROLE_RULES = {
     'node_prep': rules_node_prep,
     'k3s_common': rules_k3s_common,
     'k8s_delivery': rules_k8s_delivery,
+    'cert_manager': rules_cert_manager,
     'longhorn': rules_longhorn,
     'nas_nfs': rules_nas_nfs,
     'media_stack': rules_media_stack,

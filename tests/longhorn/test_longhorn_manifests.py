@@ -11,6 +11,9 @@ from ..conftest import ROOT
 from .conftest import export_vars, read_tree, recap, run_playbook, write_longhorn_playbook
 
 CRDS = [ROOT / 'tests' / 'schemas' / 'crds']
+# TEST-ONLY HTTPRoute stand-in (tests/gateway_api): lets the UI's HTTPRoute through the delivery layer in export mode;
+# the route itself is checked with the Gateway API validators.
+NAMES_ONLY_CRD = str(ROOT / 'tests' / 'gateway_api' / 'httproute-names-only-crd.yaml')
 
 NON_DEFAULT = {
     'longhorn_chart_version': '1.11.2',
@@ -32,6 +35,9 @@ NON_DEFAULT = {
     'longhorn_ui_expose': 'httproute',
     'longhorn_ui_host': 'longhorn.k8s.example.com',
     'longhorn_ui_gateway_parent_refs': [{'name': 'homelab', 'namespace': 'gateway'}],
+    'longhorn_ui_auth': 'forward',
+    'longhorn_ui_forward_auth_address': 'http://authelia.auth.svc.cluster.local/api/verify',
+    'k8s_delivery_crd_paths': [NAMES_ONLY_CRD],
     'longhorn_chart_values_extra': {'longhornUI': {'replicas': 1}},
 }
 
@@ -71,7 +77,7 @@ def test_every_manifest_validates_and_values_use_chart_names(tmp_path, chart_val
         for name, file_docs in files.items():
             assert len(file_docs) == 1, name
             docs.extend(file_docs)
-    assert k8s_validation.validate_manifests(docs, '1.33', CRDS) == []
+    assert k8s_validation.validate_manifests(docs, '1.33', CRDS + ([NAMES_ONLY_CRD] if extra else [])) == []
     by_kind = {}
     for doc in docs:
         by_kind.setdefault(doc['kind'], []).append(doc)
@@ -105,10 +111,16 @@ def test_every_manifest_validates_and_values_use_chart_names(tmp_path, chart_val
         assert values['defaultSettings']['systemManagedComponentsNodeSelector'] == 'mediacluster.homelab/longhorn:true'
     else:
         assert values['defaultBackupStore']['backupTargetCredentialSecret'] == 'longhorn-s3'
-        assert values['httproute']['enabled'] is True
-        assert values['httproute']['parentRefs'] == [{'name': 'homelab', 'namespace': 'gateway'}]
-        assert values['httproute']['hostnames'] == ['longhorn.k8s.example.com']
-        assert values['ingress']['enabled'] is False
+        # the UI route is the role's own (TLS, redirect, auth), never the chart's
+        assert values['httproute'] == {'enabled': False} and values['ingress'] == {'enabled': False}
+        route = by_kind['HTTPRoute'][0]
+        assert route['spec']['parentRefs'] == [{'name': 'homelab', 'namespace': 'gateway'}]
+        assert route['spec']['hostnames'] == ['longhorn.k8s.example.com']
+        assert route['spec']['rules'][0]['filters'] == [{'type': 'ExtensionRef', 'extensionRef': {
+            'group': 'traefik.io', 'kind': 'Middleware', 'name': 'longhorn-ui-auth'}}]
+        assert by_kind['Middleware'][0]['spec'] == {'forwardAuth': {
+            'address': 'http://authelia.auth.svc.cluster.local/api/verify', 'trustForwardHeader': False,
+            'authResponseHeaders': ['Remote-User', 'Remote-Groups', 'Remote-Email', 'Remote-Name']}}
         assert values['longhornUI']['replicas'] == 1
         assert values['global']['timezone'] == 'America/Chicago'
         assert values['defaultSettings']['allowRecurringJobWhileVolumeDetached'] is True
@@ -121,34 +133,61 @@ def test_every_manifest_validates_and_values_use_chart_names(tmp_path, chart_val
     assert code == 0 and recap(out)['changed'] == 0, out[-3000:]
 
 
-def test_ingress_only_when_asked(tmp_path):
-    code, out, tree = _export(tmp_path, 'longhorn-export-ingress', longhorn_ui_expose='ingress',
-                              longhorn_ui_ingress_annotations={
-                                  'traefik.ingress.kubernetes.io/router.middlewares': 'auth-basic@kubernetescrd'})
+def test_ingress_has_tls_an_http_redirect_and_basic_auth(tmp_path):
+    """Issue 22: the UI's Ingress answers HTTPS only, with a cert-manager Certificate for its host and the basicAuth
+    middleware; a second Ingress on the web entrypoint only redirects (a Traefik router with TLS serves no plain
+    HTTP). The htpasswd line verifies against the password, and a rerun keeps it (changed=0)."""
+    from ansible_collections.homelab.mediacluster.plugins.module_utils import htpasswd
+    extra = {'longhorn_ui_expose': 'ingress', 'longhorn_ui_auth_password': 'correct horse',
+             'longhorn_ui_ingress_annotations': {'gethomepage.dev/enabled': 'true'}}
+    code, out, tree = _export(tmp_path, 'longhorn-export-ingress', **extra)
     assert code == 0, out[-3000:]
-    chart = read_tree(tree)['longhorn']['helmchart-longhorn.yaml'][0]
-    values = yaml.safe_load(chart['spec']['valuesContent'])
-    assert values['ingress']['enabled'] is True and values['ingress']['ingressClassName'] == 'traefik'
-    assert values['ingress']['host'] == 'longhorn.homelab'
-    assert values['httproute']['enabled'] is False
+    assert 'correct horse' not in out
+    exported = read_tree(tree)
+    values = yaml.safe_load(exported['longhorn']['helmchart-longhorn.yaml'][0]['spec']['valuesContent'])
+    assert values['ingress'] == {'enabled': False} and values['httproute'] == {'enabled': False}
+    config = exported['longhorn-config']
+    https, http = config['ingress-longhorn-ui.yaml'][0], config['ingress-longhorn-ui-http.yaml'][0]
+    assert https['metadata']['annotations'] == {
+        'gethomepage.dev/enabled': 'true',
+        'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+        'traefik.ingress.kubernetes.io/router.tls': 'true',
+        'traefik.ingress.kubernetes.io/router.middlewares': 'longhorn-system-longhorn-ui-auth@kubernetescrd'}
+    assert https['spec']['tls'] == [{'hosts': ['longhorn.homelab'], 'secretName': 'longhorn-ui-tls'}]
+    assert http['metadata']['annotations'] == {
+        'traefik.ingress.kubernetes.io/router.entrypoints': 'web',
+        'traefik.ingress.kubernetes.io/router.middlewares': 'longhorn-system-longhorn-ui-redirect-https@kubernetescrd'}
+    assert 'tls' not in http['spec'] and http['spec']['rules'][0]['host'] == 'longhorn.homelab'
+    cert = config['certificate-longhorn-ui-tls.yaml'][0]['spec']
+    assert cert['dnsNames'] == ['longhorn.homelab'] and cert['secretName'] == 'longhorn-ui-tls'
+    assert cert['issuerRef'] == {'group': 'cert-manager.io', 'kind': 'ClusterIssuer', 'name': 'homelab'}
+    assert config['middleware-longhorn-ui-redirect-https.yaml'][0]['spec'] == {
+        'redirectScheme': {'scheme': 'https', 'permanent': True}}
+    assert config['middleware-longhorn-ui-auth.yaml'][0]['spec']['basicAuth']['secret'] == 'longhorn-ui-auth'
+    users = config['secret-longhorn-ui-auth.yaml'][0]['stringData']['users']
+    user, hashed = users.split(':', 1)
+    assert user == 'admin' and hashed.startswith('$apr1$') and htpasswd.verify(hashed, 'correct horse')
+    docs = [d for files in config.values() for d in files if 'kind' in d and d['kind'] != 'Kustomization']
+    assert k8s_validation.validate_manifests(docs, '1.33', CRDS) == []
+
+    code, out = run_playbook('longhorn-export-ingress-rerun', tmp_path / 'pb' / 'play.yml',
+                             extra_vars=export_vars(tree, **extra))
+    assert code == 0 and recap(out)['changed'] == 0, out[-3000:]
+    assert read_tree(tree)['longhorn-config']['secret-longhorn-ui-auth.yaml'][0]['stringData']['users'] == users
 
 
-def test_httproute_values_fit_the_gateway_api(tmp_path):
-    """The chart copies httproute.parentRefs, .hostnames and .path/.pathType into its HTTPRoute; each value is checked
-    against its Gateway API type (ParentReference, Hostname, HTTPPathMatch) with the validators of
-    @kubernetes-models/gateway-api (tests/gateway_api), and a broken parentRef is rejected by the same check."""
+def test_httproute_fits_the_gateway_api(tmp_path):
+    """The role's HTTPRoute for the UI (with the auth middleware as an ExtensionRef filter) passes the validators
+    of @kubernetes-models/gateway-api (tests/gateway_api); a broken parentRef is rejected by the same check."""
     from ..gateway_api.validator import validate_gateway_objects
     parent = {'name': 'homelab', 'namespace': 'gateway', 'sectionName': 'https', 'port': 443}
     code, out, tree = _export(tmp_path, 'longhorn-export-httproute', longhorn_ui_expose='httproute',
-                              longhorn_ui_host='longhorn.k8s.example.com', longhorn_ui_gateway_parent_refs=[parent])
+                              longhorn_ui_host='longhorn.k8s.example.com', longhorn_ui_gateway_parent_refs=[parent],
+                              longhorn_ui_auth_password='correct horse', k8s_delivery_crd_paths=[NAMES_ONLY_CRD])
     assert code == 0, out[-3000:]
-    chart = read_tree(tree)['longhorn']['helmchart-longhorn.yaml'][0]
-    route = yaml.safe_load(chart['spec']['valuesContent'])['httproute']
-    assert route['enabled'] is True and route['parentRefs'] == [parent]
-    checks = [{'type': 'ParentReference', 'value': ref} for ref in route['parentRefs']]
-    checks += [{'type': 'Hostname', 'value': host} for host in route['hostnames']]
-    checks.append({'type': 'HTTPPathMatch', 'value': {'type': route['pathType'], 'value': route['path']}})
-    assert validate_gateway_objects(checks) == [[]] * len(checks)
+    route = read_tree(tree)['longhorn-config']['httproute-longhorn-ui.yaml'][0]
+    assert route['spec']['parentRefs'] == [parent]
+    assert validate_gateway_objects([route]) == [[]]
     broken = [{'type': 'ParentReference', 'value': dict(parent, port='https')},
               {'type': 'HTTPPathMatch', 'value': {'type': 'Prefix', 'value': '/'}}]  # the Ingress spelling
     port_errors, path_errors = validate_gateway_objects(broken)

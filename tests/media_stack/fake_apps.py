@@ -8,7 +8,9 @@ requests without it, `app/preferences`, `app/setPreferences` (form field `json`)
 `torrents/createCategory` (409 when the category exists), `torrents/editCategory` (409 when it does not).
 """
 
+import base64
 import copy
+import hashlib
 import json
 import pathlib
 import re
@@ -220,6 +222,11 @@ class FakeServarr(FakeApp):
         self.downloadclients = []
         self.applications = []
         self.next_id = 1
+        # config/host (a subset of HostConfigResource, with a fresh install's values) and the one user
+        self.host = {'bindAddress': '*', 'port': 8989, 'authenticationMethod': 'none',
+                     'authenticationRequired': 'enabled', 'apiKey': self.api_key, 'urlBase': '',
+                     'instanceName': kind.title(), 'logLevel': 'info', 'branch': 'main'}
+        self.user = None
         if kind == 'prowlarr':
             self.templates = {'downloadclient': [qbittorrent_template('category')],
                               'applications': [application_template('Sonarr'), application_template('Radarr')]}
@@ -274,6 +281,8 @@ class FakeServarr(FakeApp):
         parts = rest.split('/')
         if path == '/ping':
             return 200, {'status': 'OK'}
+        if parts[:2] == ['config', 'host']:
+            return self._host_config(method, parts[2:], body)
         kind = parts[0]
         if kind not in ('rootfolder', 'downloadclient', 'applications'):
             return 404, 'not emulated'
@@ -317,6 +326,44 @@ class FakeServarr(FakeApp):
                     store[store.index(item)] = new
                     return 200, self._masked(new)
         return 405, 'method not allowed'
+
+    def _host_config(self, method, rest, body):
+        """config/host as the Servarr HostConfigController answers it: GET shows the stored user's password HASH (not
+        the password) and an empty passwordConfirmation; PUT refuses a password that is neither the stored hash nor
+        confirmed, saves the settings, and upserts the user (re-hashing only a password that is not the stored hash)."""
+        with self.lock:
+            if rest and rest != ['1']:
+                return 404, 'NotFound'
+            if method == 'GET':
+                shown = dict(self.host, id=1, username=self.user[0] if self.user else '',
+                             password=self.user[1] if self.user else '', passwordConfirmation='')
+                return 200, shown
+            if method != 'PUT' or not rest:
+                return 405, 'method not allowed'
+            password = body.get('password') or ''
+            if body.get('authenticationMethod') in ('basic', 'forms') and not (
+                    (self.user and password == self.user[1]) or password == body.get('passwordConfirmation')):
+                return 400, [{'propertyName': 'PasswordConfirmation', 'errorMessage': 'Must match Password'}]
+            for key in self.host:
+                if key in body:
+                    self.host[key] = body[key]
+            if body.get('username') and password:
+                if not self.user or password != self.user[1]:
+                    self.user = (body['username'], self.hash_password(password))
+                else:
+                    self.user = (body['username'], self.user[1])
+            return 200, dict(self.host, id=1)  # the OpenAPI specs document 200 with the resource
+
+    @staticmethod
+    def hash_password(password):
+        salt = secrets.token_bytes(16)
+        return base64.b64encode(hashlib.pbkdf2_hmac('sha512', password.encode(), salt, 10000, 32)).decode() + \
+            ':' + base64.b64encode(salt).decode()
+
+    def password_matches(self, password):
+        digest, salt = self.user[1].split(':')
+        return base64.b64encode(hashlib.pbkdf2_hmac('sha512', password.encode(), base64.b64decode(salt), 10000,
+                                                    32)).decode() == digest
 
     def secret(self, kind, name, field):
         """The stored (unmasked) value of a secret field, for assertions."""

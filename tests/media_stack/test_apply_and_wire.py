@@ -142,6 +142,13 @@ def test_wiring_configures_the_apps_once(tmp_path, kube, apps):
     assert [(f['Name'], f['CollectionType'], f['Locations']) for f in jellyfin.folders] == [
         ('Movies', 'movies', ['/data/media/movies']), ('Shows', 'tvshows', ['/data/media/tv'])]
     assert jellyfin.config['ServerName'] == 'media' and jellyfin_password not in output
+    # issue 22: the *arr apps ask every client for their forms login, with the password kept in the Secret
+    arr_password = base64.b64decode(secret['arr-password']).decode()
+    for name in ('sonarr', 'radarr', 'prowlarr'):
+        assert apps[name].host['authenticationMethod'] == 'forms', name
+        assert apps[name].host['authenticationRequired'] == 'enabled', name
+        assert apps[name].user[0] == 'admin' and apps[name].password_matches(arr_password), name
+    assert arr_password not in output
 
     writes = {name: len(app.writes) for name, app in apps.items()}
     changed, output = play(tmp_path, 'media-stack-wire-2', extra)

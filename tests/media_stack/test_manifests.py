@@ -10,10 +10,15 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
+
 from ..conftest import ROOT, run_logged
 from .conftest import SHELLS, shell_command
 
 K8S_VERSIONS = ['1.31.0', '1.33.0']
+# custom resources (cert-manager Certificates, Traefik Middlewares) are validated against their CRDs instead
+CUSTOM_GROUPS = ('cert-manager.io/', 'traefik.io/')
+CRDS = [ROOT / 'tests' / 'schemas' / 'crds']
 ALL_APPS = ['prowlarr', 'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd', 'seerr']
 FILE_APPS = {'sonarr', 'radarr', 'qbittorrent', 'jellyfin', 'bazarr', 'sabnzbd'}
 KEYS = {'prowlarr': '1' * 32, 'sonarr': '2' * 32, 'radarr': '3' * 32, 'sabnzbd': '4' * 32, 'bazarr': '5' * 32}
@@ -74,6 +79,9 @@ CASES = ['defaults', 'all-apps']
 def test_every_manifest_validates_strictly(rendered, case, version):
     errors = []
     for name, doc in rendered[case][0].items():
+        if doc['apiVersion'].startswith(CUSTOM_GROUPS):
+            errors.extend(k8s_validation.validate_manifests([doc], version.rsplit('.', 1)[0], CRDS))
+            continue
         try:
             kubernetes_validate.validate(doc, version, strict=True)
         except kubernetes_validate.ValidationError as exc:
@@ -258,9 +266,38 @@ def test_preferred_affinity_and_ingress_tls(rendered):
         terms = deployment['spec']['template']['spec']['affinity']['nodeAffinity'][
             'preferredDuringSchedulingIgnoredDuringExecution']
         assert terms[0]['preference']['matchExpressions'][0]['values'] == ['w1', 'w2']
-    hosts = sorted(i['spec']['rules'][0]['host'] for i in objects(rendered, 'all-apps', 'Ingress'))
+    https = [i for i in objects(rendered, 'all-apps', 'Ingress') if not i['metadata']['name'].endswith('-http')]
+    hosts = sorted(i['spec']['rules'][0]['host'] for i in https)
     assert hosts == sorted('{0}.media.home.arpa'.format(a) for a in ALL_APPS)
-    assert all(i['spec']['tls'][0]['secretName'] == 'wildcard-tls' for i in objects(rendered, 'all-apps', 'Ingress'))
+    assert all(i['spec']['tls'][0]['secretName'] == 'wildcard-tls' for i in https)
+    assert objects(rendered, 'all-apps', 'Certificate') == []  # your own Secret: no Certificate
+
+
+def test_every_ingress_has_a_certificate_and_plain_http_only_redirects(rendered):
+    """Issue 22: per app, an HTTPS-only Ingress (websecure, TLS) whose Secret a cert-manager Certificate for exactly
+    its host fills, and an Ingress on the web entrypoint that only applies the redirectScheme middleware."""
+    ingresses = {i['metadata']['name']: i for i in objects(rendered, 'defaults', 'Ingress')}
+    certificates = {c['metadata']['name']: c['spec'] for c in objects(rendered, 'defaults', 'Certificate')}
+    [middleware] = objects(rendered, 'defaults', 'Middleware')
+    assert middleware['metadata'] == {'name': 'redirect-https', 'namespace': 'media', 'labels': {
+        'app.kubernetes.io/part-of': 'media-stack', 'app.kubernetes.io/managed-by': 'homelab.mediacluster'}}
+    assert middleware['spec'] == {'redirectScheme': {'scheme': 'https', 'permanent': True}}
+    apps = sorted(d['metadata']['name'] for d in objects(rendered, 'defaults', 'Deployment'))
+    assert sorted(ingresses) == sorted(apps + [a + '-http' for a in apps])
+    for app in apps:
+        host = '{0}.media.home.arpa'.format(app)
+        secure, plain = ingresses[app], ingresses[app + '-http']
+        assert secure['metadata']['annotations'] == {'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+                                                     'traefik.ingress.kubernetes.io/router.tls': 'true'}
+        assert secure['spec']['tls'] == [{'hosts': [host], 'secretName': app + '-tls'}]
+        assert plain['metadata']['annotations'] == {
+            'traefik.ingress.kubernetes.io/router.entrypoints': 'web',
+            'traefik.ingress.kubernetes.io/router.middlewares': 'media-redirect-https@kubernetescrd'}
+        assert 'tls' not in plain['spec'] and plain['spec']['rules'][0]['host'] == host
+        cert = certificates[app + '-tls']
+        assert cert['secretName'] == app + '-tls' and cert['dnsNames'] == [host]
+        assert cert['issuerRef'] == {'group': 'cert-manager.io', 'kind': 'ClusterIssuer', 'name': 'homelab'}
+        assert cert['usages'] == ['server auth', 'digital signature', 'key encipherment']
 
 
 def test_export_needs_given_credentials(tmp_path):

@@ -17,6 +17,8 @@ from ...conftest import VENV_BIN, run_logged, tail
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[2]
 CRDS = ROOT / 'tests' / 'schemas' / 'crds' / 'longhorn-v1.12.1-crds.yaml'
+# cert-manager Certificate and Traefik Middleware (the Ingress's TLS and HTTP redirect)
+ROUTE_CRDS = sorted((ROOT / 'tests' / 'schemas' / 'crds').glob('[ct][er]*.yaml'))
 K8S_VERSIONS = ['1.31', '1.33']
 VOLUME = 'pvc-64ffe0e2-1120-4278-93f0-0f353a1d890d'
 
@@ -50,12 +52,12 @@ def rendered(request, tmp_path_factory):
                                                       str(HERE / 'inventory'), str(HERE / 'render.yml'),
                                                       '-e', '@' + str(extra)])
     assert code == 0, tail(output)
-    return name, json.loads(out.read_text())
+    return name, json.loads(out.read_text()), json.loads(pathlib.Path(str(out) + '.prefs.json').read_text())
 
 
 def crd_schemas():
     schemas = {}
-    for doc in yaml.safe_load_all(CRDS.read_text()):
+    for doc in [d for path in [CRDS] + ROUTE_CRDS for d in yaml.safe_load_all(path.read_text())]:
         if doc and doc.get('kind') == 'CustomResourceDefinition':
             for version in doc['spec']['versions']:
                 key = ('{0}/{1}'.format(doc['spec']['group'], version['name']), doc['spec']['names']['kind'])
@@ -92,14 +94,15 @@ def one(docs, kind, name):
 def test_every_manifest_validates(rendered, version):
     """The delivery layer's validator (kubernetes-validate strict for built-ins, the Longhorn CRD schema made strict
     for RecurringJob) finds nothing; it runs on the same documents before every apply or export."""
-    _unused, docs = rendered
-    assert k8s_validation.validate_manifests(docs, version, [str(CRDS), str(NAMES_ONLY_CRD)]) == []
+    _unused, docs, _unused_prefs = rendered
+    assert k8s_validation.validate_manifests(docs, version, [str(CRDS), str(NAMES_ONLY_CRD)] + [
+        str(p) for p in ROUTE_CRDS]) == []
 
 
 @pytest.mark.parametrize('version', K8S_VERSIONS)
 def test_every_manifest_validates_independently(rendered, version):
     """A second, independent check with kubernetes-validate and jsonschema directly."""
-    _unused, docs = rendered
+    _unused, docs, _unused_prefs = rendered
     schemas = crd_schemas()
     errors = []
     for doc in docs:
@@ -120,7 +123,7 @@ def test_every_manifest_validates_independently(rendered, version):
 
 
 def test_statefulset_runs_only_on_gpu_nodes_and_fails_over_quickly(rendered):
-    _unused, docs = rendered
+    _unused, docs, _unused_prefs = rendered
     pod = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']
     terms = pod['affinity']['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution']['nodeSelectorTerms']
     key = rendered[0] and SCENARIOS[rendered[0]].get('plex_gpu_label_key', 'gpu')
@@ -132,7 +135,7 @@ def test_statefulset_runs_only_on_gpu_nodes_and_fails_over_quickly(rendered):
 
 
 def test_gpu_access_per_mode(rendered):
-    name, docs = rendered
+    name, docs, _ = rendered
     settings = SCENARIOS[name]
     container = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']['containers'][0]
     if settings.get('plex_gpu_mode') == 'none':
@@ -155,7 +158,7 @@ def test_gpu_access_per_mode(rendered):
 
 
 def test_render_gids_come_from_the_gpu_hosts(rendered):
-    name, docs = rendered
+    name, docs, _ = rendered
     if SCENARIOS[name].get('plex_gpu_mode') == 'none':
         pytest.skip('software transcoding: no GPU, no render group')
     groups = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']['securityContext']['supplementalGroups']
@@ -164,7 +167,7 @@ def test_render_gids_come_from_the_gpu_hosts(rendered):
 
 
 def test_config_volume_per_mode(rendered):
-    name, docs = rendered
+    name, docs, _ = rendered
     pod = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']
     config = next(v for v in pod['volumes'] if v['name'] == 'config')
     if SCENARIOS[name].get('plex_config_mode') == 'local':
@@ -191,7 +194,7 @@ def test_config_volume_per_mode(rendered):
 
 
 def test_holder_runs_on_storage_nodes_never_on_gpu_nodes(rendered):
-    name, docs = rendered
+    name, docs, _ = rendered
     if SCENARIOS[name].get('plex_config_mode') == 'local':
         pytest.skip('local config mode has no holder (no Longhorn volume)')
     holder = one(docs, 'Deployment', 'plex-config-holder')['spec']['template']['spec']
@@ -207,7 +210,7 @@ def test_holder_runs_on_storage_nodes_never_on_gpu_nodes(rendered):
 
 
 def test_probes_media_and_transcode(rendered):
-    name, docs = rendered
+    name, docs, _ = rendered
     pod = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']
     container = pod['containers'][0]
     for probe in ('startupProbe', 'readinessProbe', 'livenessProbe'):
@@ -224,7 +227,7 @@ def test_probes_media_and_transcode(rendered):
 
 
 def test_services_ingress_and_backups(rendered):
-    name, docs = rendered
+    name, docs, _ = rendered
     settings = SCENARIOS[name]
     assert one(docs, 'Service', 'plex-headless')['spec']['clusterIP'] == 'None'
     assert one(docs, 'Service', 'plex')['spec']['ports'][0]['port'] == 32400
@@ -237,7 +240,18 @@ def test_services_ingress_and_backups(rendered):
         assert route['spec']['hostnames'] == ['plex.media.example']
         assert route['spec']['rules'][0]['backendRefs'] == [{'kind': 'Service', 'name': 'plex', 'port': 32400}]
     elif settings.get('plex_domain', 'media.example'):
-        assert one(docs, 'Ingress', 'plex')['spec']['rules'][0]['host'] == 'plex.media.example'
+        secure, plain = one(docs, 'Ingress', 'plex'), one(docs, 'Ingress', 'plex-http')
+        assert secure['spec']['rules'][0]['host'] == 'plex.media.example'
+        assert secure['spec']['tls'] == [{'hosts': ['plex.media.example'], 'secretName': 'plex-tls'}]
+        assert secure['metadata']['annotations'] == {'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+                                                     'traefik.ingress.kubernetes.io/router.tls': 'true'}
+        assert plain['metadata']['annotations'] == {
+            'traefik.ingress.kubernetes.io/router.entrypoints': 'web',
+            'traefik.ingress.kubernetes.io/router.middlewares': 'media-plex-redirect-https@kubernetescrd'}
+        assert one(docs, 'Middleware', 'plex-redirect-https')['spec'] == {
+            'redirectScheme': {'scheme': 'https', 'permanent': True}}
+        cert = one(docs, 'Certificate', 'plex-tls')['spec']
+        assert cert['dnsNames'] == ['plex.media.example'] and cert['secretName'] == 'plex-tls'
         assert by_kind(docs, 'HTTPRoute') == []
     else:
         assert by_kind(docs, 'Ingress') == [] and by_kind(docs, 'HTTPRoute') == []
@@ -265,7 +279,7 @@ def test_services_ingress_and_backups(rendered):
 
 def test_httproute_passes_the_gateway_api_validators(rendered):
     from ...gateway_api.validator import validate_gateway_objects
-    name, docs = rendered
+    name, docs, _ = rendered
     routes = by_kind(docs, 'HTTPRoute')
     if SCENARIOS[name].get('plex_route') != 'httproute':
         assert routes == []
@@ -279,7 +293,7 @@ def test_httproute_passes_the_gateway_api_validators(rendered):
 
 
 def test_claim_token_only_while_unclaimed(rendered):
-    name, docs = rendered
+    name, docs, _ = rendered
     container = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']['containers'][0]
     env = {e['name']: e for e in container['env']}
     if SCENARIOS[name].get('plex_claim_token'):
@@ -303,3 +317,19 @@ def test_the_validators_are_not_a_no_op():
         kubernetes_validate.validate(service, K8S_VERSIONS[-1], strict=True)
     shared = k8s_validation.validate_manifests([job, service], K8S_VERSIONS[-1], [str(CRDS)])
     assert len(shared) >= 2 and any('retain' in e for e in shared) and any('clusterIp' in e for e in shared)
+
+
+def test_direct_lan_access_and_lan_networks(rendered):
+    """Issue 22: a LoadBalancer Service (k3s ServiceLB) publishes 32400 on the nodes; Plex advertises the LAN
+    address first in customConnections and treats the LAN and the pod CIDR as local (LanNetworks)."""
+    name, docs, prefs = rendered
+    lan = one(docs, 'Service', 'plex-lan')['spec']
+    assert lan['type'] == 'LoadBalancer' and lan['externalTrafficPolicy'] == 'Cluster'
+    assert lan['ports'] == [{'name': 'pms', 'port': 32400, 'targetPort': 'pms', 'protocol': 'TCP'}]
+    assert lan['selector'] == {'app.kubernetes.io/name': 'plex'}
+    assert prefs['LanNetworks'] == '10.42.0.0/16'  # no mediacluster_network in this inventory
+    connections = prefs['customConnections'].split(',')
+    first_gpu = 'k3s-w1' if name == 'software-on-storage-node' else 'k3s-w3'
+    assert connections[0] == 'http://{0}:32400'.format(first_gpu)
+    if SCENARIOS[name].get('plex_domain', 'media.example'):
+        assert connections[1:] == ['https://plex.media.example:443']
