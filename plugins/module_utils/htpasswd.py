@@ -29,7 +29,7 @@ class HtpasswdError(ValueError):
 
 def _to64(value, count):
     out = ''
-    for _ in range(count):
+    for _unused in range(count):
         out += ITOA64[value & 0x3f]
         value >>= 6
     return out
@@ -108,5 +108,5 @@ def line(username, password, existing=''):
     old = parse(existing).get(username)
     if old and verify(old, password):
         return '{0}:{1}'.format(username, old)
-    salt = ''.join(secrets.choice(ITOA64) for _ in range(8))
+    salt = ''.join(secrets.choice(ITOA64) for _unused in range(8))
     return '{0}:{1}'.format(username, apr1(password, salt))

@@ -19,7 +19,8 @@ description:
   - Reads C(config/host) first and writes only what differs. The app returns only a salted hash of the password, so
     with O(update_password=on_create) the password is sent when the app has no user yet or the user name changes, and
     left alone otherwise (a rerun makes no write call); O(update_password=always) sends it on every run.
-author: homelab.mediacluster developers
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.servarr
   - homelab.mediacluster.servarr.api_key

@@ -1,3 +1,3 @@
 """The delivery layer's fixtures and helpers (the collection on sys.path, the playbook runner)."""
 
-from ..delivery.conftest import kube, recap, run_playbook  # noqa: F401  (fixture re-exported)
+from ..delivery.conftest import kube, recap, run_playbook  # noqa: F401 (fixtures)  # pylint: disable=unused-import

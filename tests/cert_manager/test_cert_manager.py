@@ -102,7 +102,7 @@ def test_homelab_ca_chain_from_the_rendered_specs(homelab_ca):
     leaf_spec = _docs(homelab_ca[0], 'longhorn-config')['certificate-longhorn-ui-tls.yaml']['spec']
     assert leaf_spec['issuerRef'] == {'group': 'cert-manager.io', 'kind': 'ClusterIssuer', 'name': 'homelab'}
     ca_cert, ca_key = issue(ca_spec)
-    leaf, _ = issue(leaf_spec, ca_cert, ca_key)
+    leaf, _unused = issue(leaf_spec, ca_cert, ca_key)
 
     leaf.verify_directly_issued_by(ca_cert)
     assert ca_cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is True
@@ -155,9 +155,9 @@ def test_export_rerun_is_unchanged(homelab_ca):
 
 
 def test_acme_dns01_issuer_with_the_token_in_a_secret(tmp_path):
-    code, out, tree, _, _ = _export(tmp_path, 'cert-manager-acme', cert_manager_issuer='acme_dns01',
-                                    cert_manager_acme_email='admin@example.org',
-                                    cert_manager_acme_dns01_api_token=TOKEN)
+    code, out, tree, *_unused = _export(tmp_path, 'cert-manager-acme', cert_manager_issuer='acme_dns01',
+                                        cert_manager_acme_email='admin@example.org',
+                                        cert_manager_acme_dns01_api_token=TOKEN)
     assert code == 0, out[-3000:]
     assert TOKEN not in out, 'the DNS API token reached the log'
     docs = _docs(tree, 'cert-manager-issuers')
@@ -176,7 +176,7 @@ def test_acme_dns01_issuer_with_the_token_in_a_secret(tmp_path):
 
 
 def test_acme_without_email_or_token_is_refused_before_anything_is_written(tmp_path):
-    code, out, tree, _, _ = _export(tmp_path, 'cert-manager-acme-bad', cert_manager_issuer='acme_dns01')
+    code, out, tree, *_unused = _export(tmp_path, 'cert-manager-acme-bad', cert_manager_issuer='acme_dns01')
     assert code != 0
     assert 'cert_manager_issuer=acme_dns01 needs an account e-mail' in out
     assert 'cert_manager_issuer=acme_dns01 has no DNS API token' in out

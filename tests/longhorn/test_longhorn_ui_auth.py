@@ -3,7 +3,7 @@ plugins/module_utils/preflight_rules.py; the role's own preflight refuses before
 
 import importlib
 
-from ..preflight import collection  # noqa: F401 - the collection through Ansible's loader, before importing from it
+from ..preflight import collection  # noqa: F401 - Ansible's loader first  # pylint: disable=unused-import
 from .conftest import export_vars, run_playbook, write_longhorn_playbook
 
 rules = importlib.import_module('ansible_collections.homelab.mediacluster.plugins.module_utils.preflight_rules')

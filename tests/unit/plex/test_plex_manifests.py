@@ -135,7 +135,7 @@ def test_statefulset_runs_only_on_gpu_nodes_and_fails_over_quickly(rendered):
 
 
 def test_gpu_access_per_mode(rendered):
-    name, docs, _ = rendered
+    name, docs, _prefs = rendered
     settings = SCENARIOS[name]
     container = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']['containers'][0]
     if settings.get('plex_gpu_mode') == 'none':
@@ -158,7 +158,7 @@ def test_gpu_access_per_mode(rendered):
 
 
 def test_render_gids_come_from_the_gpu_hosts(rendered):
-    name, docs, _ = rendered
+    name, docs, _prefs = rendered
     if SCENARIOS[name].get('plex_gpu_mode') == 'none':
         pytest.skip('software transcoding: no GPU, no render group')
     groups = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']['securityContext']['supplementalGroups']
@@ -167,7 +167,7 @@ def test_render_gids_come_from_the_gpu_hosts(rendered):
 
 
 def test_config_volume_per_mode(rendered):
-    name, docs, _ = rendered
+    name, docs, _prefs = rendered
     pod = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']
     config = next(v for v in pod['volumes'] if v['name'] == 'config')
     if SCENARIOS[name].get('plex_config_mode') == 'local':
@@ -194,7 +194,7 @@ def test_config_volume_per_mode(rendered):
 
 
 def test_holder_runs_on_storage_nodes_never_on_gpu_nodes(rendered):
-    name, docs, _ = rendered
+    name, docs, _prefs = rendered
     if SCENARIOS[name].get('plex_config_mode') == 'local':
         pytest.skip('local config mode has no holder (no Longhorn volume)')
     holder = one(docs, 'Deployment', 'plex-config-holder')['spec']['template']['spec']
@@ -210,7 +210,7 @@ def test_holder_runs_on_storage_nodes_never_on_gpu_nodes(rendered):
 
 
 def test_probes_media_and_transcode(rendered):
-    name, docs, _ = rendered
+    name, docs, _prefs = rendered
     pod = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']
     container = pod['containers'][0]
     for probe in ('startupProbe', 'readinessProbe', 'livenessProbe'):
@@ -227,7 +227,7 @@ def test_probes_media_and_transcode(rendered):
 
 
 def test_services_ingress_and_backups(rendered):
-    name, docs, _ = rendered
+    name, docs, _prefs = rendered
     settings = SCENARIOS[name]
     assert one(docs, 'Service', 'plex-headless')['spec']['clusterIP'] == 'None'
     assert one(docs, 'Service', 'plex')['spec']['ports'][0]['port'] == 32400
@@ -279,7 +279,7 @@ def test_services_ingress_and_backups(rendered):
 
 def test_httproute_passes_the_gateway_api_validators(rendered):
     from ...gateway_api.validator import validate_gateway_objects
-    name, docs, _ = rendered
+    name, docs, _prefs = rendered
     routes = by_kind(docs, 'HTTPRoute')
     if SCENARIOS[name].get('plex_route') != 'httproute':
         assert routes == []
@@ -293,7 +293,7 @@ def test_httproute_passes_the_gateway_api_validators(rendered):
 
 
 def test_claim_token_only_while_unclaimed(rendered):
-    name, docs, _ = rendered
+    name, docs, _prefs = rendered
     container = one(docs, 'StatefulSet', 'plex')['spec']['template']['spec']['containers'][0]
     env = {e['name']: e for e in container['env']}
     if SCENARIOS[name].get('plex_claim_token'):
