@@ -25,6 +25,8 @@ import zoneinfo
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cloud_mounts
 from ansible_collections.homelab.mediacluster.plugins.module_utils.cron import cron_expression
 
+# an XML attribute name as Plex's Preferences.xml uses them
+XML_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 KNOWN_GROUPS = ('all', 'ungrouped', 'controller', 'proxmox_hosts', 'k3s_cluster', 'k3s_servers', 'k3s_agents',
                 'storage_nodes', 'gpu_nodes', 'nas')
 EXCLUSIVE_GROUPS = (('k3s_servers', 'k3s_agents'),)
@@ -620,6 +622,13 @@ def rules_plex(v, ctx, report, host=''):
         if name in v:
             _pinned(v, name, report)
     _timezone(v, 'plex_timezone', report)
+    _plex_route(v, report)
+    _plex_namespaces(v, report)
+    names = [name for name in (v.get('plex_preferences') or {}) if not XML_NAME.match(str(name))]
+    if names and isinstance(v.get('plex_preferences'), dict):
+        report.add(_where(v, 'plex_preferences'), 'plex_preferences names {0} are not Preferences.xml attribute '
+                   'names'.format(', '.join(sorted(map(str, names)))),
+                   'use the names Plex writes, letters, digits and _ (e.g. TranscoderQuality)')
     if v.get('plex_cloud_remotes') and not is_template(v.get('plex_cloud_remotes')):
         if not v.get('plex_namespace_own'):
             report.add(_where(v, 'plex_cloud_remotes'), 'plex_cloud_remotes needs privileged rclone sidecars, which '
@@ -630,6 +639,60 @@ def rules_plex(v, ctx, report, host=''):
             report.add(_where(v, 'plex_cloud_mount_root'), 'plex_cloud_mount_root={0} is the media mount path'.format(
                 root), 'use a directory of its own, e.g. /cloud')
         _cloud_rules(v, 'plex', ('plex',), report)
+
+
+def _plex_route(v, report):
+    route = v.get('plex_route', 'ingress')
+    if route not in ('ingress', 'httproute'):
+        report.add(_where(v, 'plex_route'), 'plex_route={0} is not ingress or httproute'.format(route),
+                   'pick one of them')
+    if route != 'httproute' or not v.get('plex_domain'):
+        return
+    refs = v.get('plex_gateway_parent_refs') or []
+    if not refs or any(not isinstance(ref, dict) or 'name' not in ref for ref in refs):
+        report.add(_where(v, 'plex_gateway_parent_refs'), 'plex_route=httproute attaches an HTTPRoute for '
+                   'plex.<plex_domain> to the Gateway(s) in plex_gateway_parent_refs, and none has a name',
+                   'give at least one parentRef with a name, e.g. plex_gateway_parent_refs: [{name: homelab, '
+                   'namespace: gateway}]')
+    if v.get('k8s_delivery_mode', 'apply') == 'export' and not v.get('k8s_delivery_crd_paths'):
+        report.add(_where(v, 'k8s_delivery_crd_paths'), 'plex_route=httproute in k8s_delivery_mode=export has no '
+                   'HTTPRoute CRD to validate the route against (the collection does not ship it and there is no '
+                   'cluster to read it from)', 'set k8s_delivery_crd_paths to the standard-install.yaml of the '
+                   'Gateway API release your GitOps cluster runs')
+
+
+def _plex_namespaces(v, report):
+    """Pod Security admission (docs/plex.md): a pod its namespace's enforce level forbids is never created, while
+    its StatefulSet or DaemonSet is accepted; such combinations are refused before anything changes."""
+    namespace = str(v.get('plex_namespace', 'media'))
+    plugin = str(v.get('plex_gpu_plugin_namespace', 'intel-gpu-plugin'))
+    media = str(v.get('media_stack_namespace', 'media'))
+    if v.get('plex_gpu_mode', 'device_plugin') == 'device_plugin' and (
+            not DNS_LABEL.match(plugin) or len(plugin) > 63 or
+            plugin in (namespace, str(v.get('plex_longhorn_namespace', 'longhorn-system')), 'default', 'kube-system')):
+        report.add(_where(v, 'plex_gpu_plugin_namespace'), 'plex_gpu_plugin_namespace={0} must be a DNS label naming '
+                   'a namespace that holds the Intel GPU device plugin alone: the role labels it Pod Security '
+                   'enforce privileged for the plugin\'s hostPath volumes, so it must not be plex_namespace ({1}), '
+                   'the Longhorn namespace, default or kube-system'.format(plugin, namespace),
+                   'keep the default intel-gpu-plugin')
+    own = _on(v.get('plex_namespace_own', False))
+    if v.get('plex_gpu_mode', 'device_plugin') == 'privileged':
+        access = 'plex_gpu_mode=privileged (a privileged container with a hostPath /dev/dri)'
+    elif v.get('plex_config_mode', 'longhorn') == 'local':
+        access = 'plex_config_mode=local (a hostPath /config)'
+    else:
+        access = ''
+    if access and not own:
+        report.add(_where(v, 'plex_namespace_own'), '{0} needs Pod Security "privileged", which the media stack '
+                   'namespace {1} does not allow (it enforces baseline: the StatefulSet would be accepted and plex-0 '
+                   'never created)'.format(access, namespace),
+                   'give Plex a namespace of its own, e.g. plex_namespace: plex with plex_namespace_own: true, or '
+                   'keep plex_gpu_mode=device_plugin and plex_config_mode=longhorn, which baseline admits')
+    if own and namespace in (media, plugin):
+        report.add(_where(v, 'plex_namespace'), 'plex_namespace_own=true needs a namespace Plex does not share, but '
+                   'plex_namespace={0} is the {1}'.format(namespace, 'media stack\'s' if namespace == media else
+                                                          'GPU plugin\'s'),
+                   'set plex_namespace to a namespace of its own, e.g. plex')
 
 
 def rules_proxmox_guests(v, ctx, report, host=''):

@@ -84,3 +84,37 @@ def test_media_stack_qbittorrent_user_name_without_control_characters():
     for bad in ('', 'a\nb', 'tab\there', 42):
         lines = rules.role_problems('media_stack', dict(base, media_stack_qbittorrent_username=bad))
         assert len(lines) == 1 and lines[0].startswith('media_stack_qbittorrent_username: '), (bad, lines)
+
+
+PLEX = {'plex_media_claim': 'media-data', 'plex_timezone': 'Etc/UTC', 'plex_gpu_device_path': '/dev/dri/renderD128'}
+
+
+def _plex(**extra):
+    return rules.role_problems('plex', dict(PLEX, **extra), groups={'gpu_nodes': ['k3s-w3']})
+
+
+def test_plex_pod_security_combinations_are_refused_before_anything_changes():
+    assert _plex() == []
+    assert _plex(plex_gpu_plugin_namespace='media')[0].startswith(
+        'plex_gpu_plugin_namespace: plex_gpu_plugin_namespace=media must be a DNS label naming a namespace')
+    assert _plex(plex_gpu_plugin_namespace='kube-system') != []
+    # no plugin in privileged mode, so its namespace does not matter; Plex itself needs a namespace of its own
+    assert _plex(plex_gpu_mode='privileged', plex_gpu_plugin_namespace='kube-system', plex_namespace='plex',
+                 plex_namespace_own=True) == []
+    local = _plex(plex_config_mode='local')
+    assert len(local) == 1 and 'plex_config_mode=local (a hostPath /config) needs Pod Security "privileged"' in local[0]
+    assert _plex(plex_config_mode='local', plex_namespace='plex', plex_namespace_own=True) == []
+    shared = _plex(plex_namespace_own=True)
+    assert len(shared) == 1 and "plex_namespace=media is the media stack's" in shared[0]
+    assert _plex(plex_namespace_own=True, plex_namespace='gpu', plex_gpu_plugin_namespace='gpu')
+
+
+def test_plex_route_and_preference_names():
+    assert _plex(plex_route='gateway')[0].startswith('plex_route: plex_route=gateway is not ingress or httproute')
+    assert _plex(plex_route='httproute') == []  # no domain, no route
+    lines = _plex(plex_route='httproute', plex_domain='media.example', k8s_delivery_mode='export')
+    assert [line.split(':')[0] for line in lines] == ['plex_gateway_parent_refs', 'k8s_delivery_crd_paths'], lines
+    assert _plex(plex_route='httproute', plex_domain='media.example',
+                 plex_gateway_parent_refs=[{'name': 'homelab'}]) == []
+    bad = _plex(plex_preferences={'TranscoderQuality': 2, 'bad name': 1, '1st': 0})
+    assert len(bad) == 1 and 'plex_preferences names 1st, bad name are not Preferences.xml' in bad[0]
