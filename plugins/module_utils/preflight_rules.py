@@ -464,7 +464,46 @@ def rules_media_stack(v, ctx, report, host=''):
                    'use a non-empty name without control characters (any other character, including , ; \\ " '
                    'spaces and non-ASCII, is written escaped into qBittorrent.conf)')
     _media_stack_export_inputs(v, report)
+    _media_stack_wiring_inputs(v, ctx, report)
     _timezone(v, 'media_stack_timezone', report)
+
+
+# the apps the wiring configures through their APIs (roles/media_stack/vars/main.yml _media_stack_wired_apps)
+MEDIA_STACK_WIRED_APPS = ('prowlarr', 'sonarr', 'radarr', 'qbittorrent', 'sabnzbd', 'bazarr')
+
+
+def _media_stack_wiring_inputs(v, ctx, report):
+    """How the wiring reaches the apps, and the Jellyfin libraries its first run creates."""
+    jellyfin = _on(v.get('media_stack_jellyfin_enabled', True)) and _on(v.get('media_stack_jellyfin_setup', True))
+    if _on(v.get('media_stack_wire', True)):
+        wired = [app for app in MEDIA_STACK_WIRED_APPS + (('jellyfin',) if jellyfin else ())
+                 if _on(v.get('media_stack_{0}_enabled'.format(app)))]
+        access = v.get('media_stack_api_access', 'node')
+        if access == 'node' and not v.get('media_stack_api_node') and not ctx.get('groups', {}).get('k3s_servers'):
+            report.add(_where(v, 'media_stack_api_node'), 'media_stack_api_access=node makes the wiring calls from a '
+                       'k3s node, but there is no k3s_servers group and no media_stack_api_node',
+                       'set media_stack_api_node, or media_stack_api_access: url with media_stack_api_urls, or '
+                       'media_stack_wire: false to deploy without wiring')
+        urls = v.get('media_stack_api_urls') or {}
+        missing = [app for app in wired if app not in (urls if isinstance(urls, dict) else {})]
+        if access == 'url' and missing and not _later(v, 'media_stack_api_urls'):
+            report.add(_where(v, 'media_stack_api_urls'), 'media_stack_api_access=url has no URL for {0}'.format(
+                ', '.join(missing)), 'give media_stack_api_urls for every wired app, e.g. {sonarr: '
+                'https://sonarr.example}, or media_stack_wire: false')
+    libraries = v.get('media_stack_jellyfin_libraries') or []
+    if not jellyfin or not isinstance(libraries, list) or is_template(libraries):
+        return
+    names = [str((lib or {}).get('name', '')).lower() for lib in libraries if isinstance(lib, dict)]
+    bad = [lib for lib in libraries if not isinstance(lib, dict) or not lib.get('name')
+           or not isinstance(lib.get('paths'), list) or not lib.get('paths')
+           or any(not re.match(r'^/data(/|$)', str(path)) for path in lib.get('paths'))]
+    if bad or len(set(names)) != len(names):
+        report.add(_where(v, 'media_stack_jellyfin_libraries'), 'media_stack_jellyfin_libraries: each library needs '
+                   'a unique name (compared case-insensitively) and a list of paths under /data, the only media '
+                   'volume Jellyfin mounts', 'e.g. {name: Movies, type: movies, paths: [/data/media/movies]}')
+    if not str(v.get('media_stack_jellyfin_admin_username', 'admin') or ''):
+        report.add(_where(v, 'media_stack_jellyfin_admin_username'), 'media_stack_jellyfin_admin_username is empty',
+                   'give the Jellyfin admin a name, e.g. admin')
     _cloud_rules(v, 'media_stack', MEDIA_STACK_APPS, report)
 
 
@@ -695,6 +734,27 @@ def _plex_namespaces(v, report):
                    'set plex_namespace to a namespace of its own, e.g. plex')
 
 
+def rules_proxmox_k3s_lxc(v, ctx, report, host=''):
+    for name in ('proxmox_k3s_lxc_raw_keys', 'proxmox_k3s_lxc_gpu_raw_keys'):
+        keys = v.get(name) or {}
+        wrong = sorted(str(key) for key in (keys if isinstance(keys, dict) else {}) if not str(key).startswith('lxc.'))
+        if wrong:
+            report.add(_where(v, name), '{0} holds {1}, which are not raw lxc.* keys'.format(name, ', '.join(wrong)),
+                       'keep only lxc.* keys there; Proxmox options (features, devN) have variables of their own')
+    device = str(v.get('proxmox_k3s_lxc_gpu_device', '/dev/dri/renderD128'))
+    if not re.match(r'^/dev/[A-Za-z0-9]', device):
+        report.add(_where(v, 'proxmox_k3s_lxc_gpu_device'), 'proxmox_k3s_lxc_gpu_device={0} is not a path under '
+                   '/dev/'.format(device), 'use e.g. /dev/dri/renderD128')
+    sysctls = v.get('proxmox_k3s_lxc_sysctls') or {}
+    per_netns = sorted(str(key) for key in (sysctls if isinstance(sysctls, dict) else {})
+                       if str(key).startswith('net.'))
+    if per_netns:
+        report.add(_where(v, 'proxmox_k3s_lxc_sysctls'), 'proxmox_k3s_lxc_sysctls holds {0}: net.* keys are per '
+                   'network namespace, so on the PVE host they never reach the containers (k3s sets them inside) and '
+                   'only change how the hypervisor routes and filters its bridges'.format(', '.join(per_netns)),
+                   'remove them from proxmox_k3s_lxc_sysctls')
+
+
 def rules_proxmox_guests(v, ctx, report, host=''):
     hostvars = ctx.get('hostvars', {})
     controller = v
@@ -782,6 +842,7 @@ ROLE_RULES = {
     'media_stack': rules_media_stack,
     'plex': rules_plex,
     'proxmox_guests': rules_proxmox_guests,
+    'proxmox_k3s_lxc': rules_proxmox_k3s_lxc,
 }
 
 

@@ -12,6 +12,7 @@ from .runner import copy_example, edit_yaml, needs_offline, preflight
 
 rules = importlib.import_module('ansible_collections.homelab.mediacluster.plugins.module_utils.preflight_rules')
 MEDIA = {'media_stack_nfs_server': '192.0.2.10', 'media_stack_nfs_path': '/data', 'media_stack_timezone': 'Etc/UTC',
+         'media_stack_api_node': 'k3s-cp1',
          'media_stack_cloud_rclone_image': 'docker.io/rclone/rclone:1.68.2'}
 ZURG = {'name': 'zurg', 'remote': 'zurg:__all__', 'apps': ['sonarr', 'radarr'], 'secret': 'rclone-zurg'}
 
@@ -57,7 +58,8 @@ def test_plex_cloud_needs_a_namespace_of_its_own():
             'plex_cloud_remotes': [ZURG], 'plex_cloud_rclone_image': 'rclone/rclone:1.68.2', 'plex_timezone': 'Etc/UTC'}
     lines = rules.role_problems('plex', base, groups={'gpu_nodes': ['w3']})
     assert len(lines) == 1 and 'set plex_namespace_own: true' in lines[0], lines
-    assert rules.role_problems('plex', dict(base, plex_namespace_own=True), groups={'gpu_nodes': ['w3']}) == []
+    assert rules.role_problems('plex', dict(base, plex_namespace_own=True, plex_namespace='plex'),
+                              groups={'gpu_nodes': ['w3']}) == []
 
 
 def test_the_plan_says_what_the_feature_costs():

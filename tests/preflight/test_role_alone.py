@@ -31,6 +31,8 @@ CASES = [
     ('node_prep', {'node_prep_flavour': 'raspberry'}, None, 'node_prep_flavour=raspberry is not a flavour'),
     ('k3s_common', {'k3s_common_install_mode': 'airgap'}, None, 'k3s_common_install_mode=airgap needs'),
     ('proxmox_guests', {}, guest('k3s-w1', vmid=111), 'vmid 111 is used by k3s-cp1 and k3s-w1'),
+    ('proxmox_k3s_lxc', {'proxmox_k3s_lxc_sysctls': {'net.ipv4.ip_forward': 1}}, None,
+     'net.* keys are per network namespace'),
 ]
 
 

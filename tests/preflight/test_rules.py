@@ -59,7 +59,7 @@ def test_did_you_mean_prefers_swapped_letters():
 
 def test_media_stack_export_mode_needs_what_apply_mode_generates_or_reads():
     export = {'k8s_delivery_mode': 'export', 'media_stack_route': 'httproute', 'media_stack_prowlarr_enabled': True,
-              'media_stack_timezone': 'Etc/UTC',
+              'media_stack_timezone': 'Etc/UTC', 'media_stack_api_node': 'k3s-cp1',
               'media_stack_sonarr_enabled': 'yes', 'media_stack_sabnzbd_enabled': False,
               'media_stack_gateway_parent_refs': [{'name': 'homelab'}], 'media_stack_nfs_server': 'nas',
               'media_stack_nfs_path': '/data'}
@@ -79,7 +79,8 @@ def test_media_stack_export_mode_needs_what_apply_mode_generates_or_reads():
 
 
 def test_media_stack_qbittorrent_user_name_without_control_characters():
-    base = {'media_stack_nfs_server': 'nas', 'media_stack_nfs_path': '/data', 'media_stack_timezone': 'Etc/UTC'}
+    base = {'media_stack_nfs_server': 'nas', 'media_stack_nfs_path': '/data', 'media_stack_timezone': 'Etc/UTC',
+            'media_stack_api_node': 'k3s-cp1'}
     assert rules.role_problems('media_stack', dict(base, media_stack_qbittorrent_username='j\u00f6rg, "x"; y')) == []
     for bad in ('', 'a\nb', 'tab\there', 42):
         lines = rules.role_problems('media_stack', dict(base, media_stack_qbittorrent_username=bad))
@@ -118,3 +119,39 @@ def test_plex_route_and_preference_names():
                  plex_gateway_parent_refs=[{'name': 'homelab'}]) == []
     bad = _plex(plex_preferences={'TranscoderQuality': 2, 'bad name': 1, '1st': 0})
     assert len(bad) == 1 and 'plex_preferences names 1st, bad name are not Preferences.xml' in bad[0]
+
+
+def test_media_stack_wiring_reach_and_jellyfin_libraries():
+    base = {'media_stack_nfs_server': 'nas', 'media_stack_nfs_path': '/data', 'media_stack_timezone': 'Etc/UTC',
+            'media_stack_sonarr_enabled': True, 'media_stack_jellyfin_enabled': True}
+    servers = {'k3s_servers': ['k3s-cp1']}
+    assert rules.role_problems('media_stack', base, groups=servers) == []
+    lines = rules.role_problems('media_stack', base, groups={})
+    assert len(lines) == 1 and lines[0].startswith('media_stack_api_node: media_stack_api_access=node'), lines
+    url = dict(base, media_stack_api_access='url', media_stack_api_urls={'sonarr': 'https://sonarr.example'})
+    lines = rules.role_problems('media_stack', url, groups=servers)
+    assert lines == ['media_stack_api_urls: media_stack_api_access=url has no URL for jellyfin; give '
+                     'media_stack_api_urls for every wired app, e.g. {sonarr: https://sonarr.example}, or '
+                     'media_stack_wire: false'], lines
+    assert rules.role_problems('media_stack', dict(url, media_stack_jellyfin_setup=False), groups=servers) == []
+    assert rules.role_problems('media_stack', dict(base, media_stack_wire=False), groups={}) == []
+    for libraries in ([{'name': 'Movies', 'paths': ['/data/media/movies']}, {'name': 'movies', 'paths': ['/data/x']}],
+                      [{'name': 'Movies', 'paths': '/data/media/movies'}], [{'name': 'TV', 'paths': ['/mnt/tv']}],
+                      [{'name': 'TV', 'paths': []}]):
+        lines = rules.role_problems('media_stack', dict(base, media_stack_jellyfin_libraries=libraries), groups=servers)
+        assert [line.split(':')[0] for line in lines] == ['media_stack_jellyfin_libraries'], (libraries, lines)
+    good = [{'name': 'Movies', 'type': 'movies', 'paths': ['/data/media/movies']},
+            {'name': 'Shows', 'type': 'tvshows', 'paths': ['/data/media/tv', '/data']}]
+    assert rules.role_problems('media_stack', dict(base, media_stack_jellyfin_libraries=good), groups=servers) == []
+
+
+def test_proxmox_k3s_lxc_raw_keys_device_and_host_tunables():
+    assert rules.role_problems('proxmox_k3s_lxc', {'proxmox_k3s_lxc_raw_keys': {'lxc.apparmor.profile': 'unconfined'},
+                                                   'proxmox_k3s_lxc_sysctls': {'vm.overcommit_memory': 1}}) == []
+    lines = rules.role_problems('proxmox_k3s_lxc', {
+        'proxmox_k3s_lxc_raw_keys': {'features': 'nesting=1', 'lxc.cap.drop': ''},
+        'proxmox_k3s_lxc_gpu_device': 'dri/renderD128',
+        'proxmox_k3s_lxc_sysctls': {'net.ipv4.ip_forward': 1, 'kernel.panic': 10}})
+    assert [line.split(':')[0] for line in lines] == ['proxmox_k3s_lxc_raw_keys', 'proxmox_k3s_lxc_gpu_device',
+                                                      'proxmox_k3s_lxc_sysctls'], lines
+    assert 'holds features, which are not raw lxc.* keys' in lines[0] and 'net.ipv4.ip_forward' in lines[2]
