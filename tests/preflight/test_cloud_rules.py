@@ -59,7 +59,7 @@ def test_plex_cloud_needs_a_namespace_of_its_own():
     lines = rules.role_problems('plex', base, groups={'gpu_nodes': ['w3']})
     assert len(lines) == 1 and 'set plex_namespace_own: true' in lines[0], lines
     assert rules.role_problems('plex', dict(base, plex_namespace_own=True, plex_namespace='plex'),
-                              groups={'gpu_nodes': ['w3']}) == []
+                               groups={'gpu_nodes': ['w3']}) == []
 
 
 def test_the_plan_says_what_the_feature_costs():
