@@ -124,7 +124,7 @@ def write_playbook(directory, plays):
     return path
 
 
-def run_playbook(name, playbook, *args, extra_vars=None):
+def run_playbook(name, playbook, *args, extra_vars=None, **env):
     cmd = [str(VENV_BIN / 'ansible-playbook'), '-i', str(pathlib.Path(playbook).parent / 'inventory.yml'),
            str(playbook)]
     if extra_vars:
@@ -132,7 +132,7 @@ def run_playbook(name, playbook, *args, extra_vars=None):
         vars_file.write_text(yaml.safe_dump(extra_vars))
         cmd += ['-e', '@' + str(vars_file)]
     cmd += list(args)
-    return run_logged(name, cmd, timeout=600)
+    return run_logged(name, cmd, timeout=600, **env)
 
 
 def recap(output, host='localhost'):

@@ -7,12 +7,16 @@ forbids proves the cluster's CRD is used. No k8s_delivery_crd_paths anywhere in 
 
 import glob
 import os
-import tempfile
 
 from .conftest import ROOT, changed_items, demo_play, demo_vars, recap, run_playbook, write_playbook
 
 CLUSTER_CRD = ROOT / 'tests' / 'gateway_api' / 'httproute-constrained-test-crd.yaml'
-TMP_PATTERN = os.path.join(tempfile.gettempdir(), 'k8s_delivery_crds.*')
+def _private_tmp(tmp_path):
+    """A TMPDIR of the test's own for its ansible-playbook runs, and the pattern of the role's private CRD directory
+    in it: other tests running in parallel (pytest-xdist) create theirs in the system temp directory."""
+    tmp = tmp_path / 'tmp'
+    tmp.mkdir(exist_ok=True)
+    return {'TMPDIR': str(tmp)}, os.path.join(str(tmp), 'k8s_delivery_crds.*')
 
 NAMESPACE = {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'demo'}}
 SERVICE = {'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'web', 'namespace': 'demo'},
@@ -34,18 +38,19 @@ def _crd_lists(kube, since=0):
 
 def test_route_validated_against_the_cluster_crd_then_applied_and_rerun_is_quiet(kube_with_crds, tmp_path):
     kube = kube_with_crds(CLUSTER_CRD)
-    before = set(glob.glob(TMP_PATTERN))
+    env, tmp_pattern = _private_tmp(tmp_path)
+    before = set(glob.glob(tmp_pattern))
     playbook = write_playbook(tmp_path / 'pb', demo_play([NAMESPACE, SERVICE, _route()]))
 
     # --check --diff: the cluster's CRD is read and used in check mode too; nothing is written
-    code, out = run_playbook('cluster-crds-0-check', playbook, '--check', '--diff', extra_vars=demo_vars(kube))
+    code, out = run_playbook('cluster-crds-0-check', playbook, '--check', '--diff', extra_vars=demo_vars(kube), **env)
     assert code == 0, out[-3000:]
     assert 'Validate with the cluster\'s CRDs the manifests of demo' in out
     assert len(_crd_lists(kube)) == 1 and kube.writes() == []
-    assert set(glob.glob(TMP_PATTERN)) == before
+    assert set(glob.glob(tmp_pattern)) == before
 
     mark = len(kube.calls)
-    code, out = run_playbook('cluster-crds-1-first', playbook, extra_vars=demo_vars(kube))
+    code, out = run_playbook('cluster-crds-1-first', playbook, extra_vars=demo_vars(kube), **env)
     assert code == 0, out[-3000:]
     assert len(_crd_lists(kube, mark)) == 1, kube.calls  # read once, because HTTPRoute had no schema offline
     assert 'Validate with the cluster\'s CRDs the manifests of demo' in out
@@ -53,14 +58,14 @@ def test_route_validated_against_the_cluster_crd_then_applied_and_rerun_is_quiet
     assert len(kube.writes(mark)) == 3
     stored = kube.stored('gateway.networking.k8s.io/v1', 'httproutes', 'demo', 'web')
     assert stored['spec']['rules'][0]['backendRefs'] == [{'kind': 'Service', 'name': 'web', 'port': 8080}]
-    assert set(glob.glob(TMP_PATTERN)) == before, 'the private CRD directory was left behind'
+    assert set(glob.glob(tmp_pattern)) == before, 'the private CRD directory was left behind'
 
     mark = len(kube.calls)
-    code, out = run_playbook('cluster-crds-2-rerun', playbook, extra_vars=demo_vars(kube))
+    code, out = run_playbook('cluster-crds-2-rerun', playbook, extra_vars=demo_vars(kube), **env)
     assert code == 0, out[-3000:]
     assert recap(out)['changed'] == 0, out[-3000:]
     assert kube.writes(mark) == [], 'the rerun sent writes: {0}'.format(kube.writes(mark))
-    assert set(glob.glob(TMP_PATTERN)) == before
+    assert set(glob.glob(tmp_pattern)) == before
 
 
 def test_no_crd_read_when_every_kind_has_a_schema(kube_with_crds, tmp_path):
@@ -83,16 +88,17 @@ def test_route_the_cluster_schema_forbids_is_rejected_before_any_write(kube_with
 
 
 def test_cluster_without_the_crd_fails_with_what_to_install(kube, tmp_path):
-    before = set(glob.glob(TMP_PATTERN))
+    env, tmp_pattern = _private_tmp(tmp_path)
+    before = set(glob.glob(tmp_pattern))
     playbook = write_playbook(tmp_path / 'pb', demo_play([NAMESPACE, SERVICE, _route()]))
-    code, out = run_playbook('cluster-crds-absent', playbook, extra_vars=demo_vars(kube))
+    code, out = run_playbook('cluster-crds-absent', playbook, extra_vars=demo_vars(kube), **env)
     assert code != 0
     assert ('the cluster has no CRD for HTTPRoute gateway.networking.k8s.io/v1: install Gateway API (standard '
             'channel) first, or pass its CRD file in k8s_delivery_crd_paths') in out, out[-3000:]
     assert 'HTTPRoute demo/web' in out
     assert len(_crd_lists(kube)) == 1
     assert kube.writes() == [] and not [c for c in kube.calls if c[0] in ('CREATE', 'UPDATE', 'DELETE')]
-    assert set(glob.glob(TMP_PATTERN)) == before
+    assert set(glob.glob(tmp_pattern)) == before
 
 
 def test_cluster_crd_without_the_version_names_the_versions_it_has(kube_with_crds, tmp_path):
