@@ -11,16 +11,17 @@ import os
 from .conftest import ROOT, changed_items, demo_play, demo_vars, recap, run_playbook, write_playbook
 
 CLUSTER_CRD = ROOT / 'tests' / 'gateway_api' / 'httproute-constrained-test-crd.yaml'
+NAMESPACE = {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'demo'}}
+SERVICE = {'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'web', 'namespace': 'demo'},
+           'spec': {'selector': {'app': 'web'}, 'ports': [{'name': 'http', 'port': 8080, 'targetPort': 8080}]}}
+
+
 def _private_tmp(tmp_path):
     """A TMPDIR of the test's own for its ansible-playbook runs, and the pattern of the role's private CRD directory
     in it: other tests running in parallel (pytest-xdist) create theirs in the system temp directory."""
     tmp = tmp_path / 'tmp'
     tmp.mkdir(exist_ok=True)
     return {'TMPDIR': str(tmp)}, os.path.join(str(tmp), 'k8s_delivery_crds.*')
-
-NAMESPACE = {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'demo'}}
-SERVICE = {'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'web', 'namespace': 'demo'},
-           'spec': {'selector': {'app': 'web'}, 'ports': [{'name': 'http', 'port': 8080, 'targetPort': 8080}]}}
 
 
 def _route(port=8080):
