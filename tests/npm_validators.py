@@ -3,7 +3,6 @@ tests/gateway_api and tests/k8s_models. Each folder holds package.json, package-
 validate.mjs; `npm ci` installs them into a cache OUTSIDE the work tree (node_modules holds YAML files the linters
 would walk), once per lock file, under a lock so that parallel test workers install once."""
 
-import functools
 import json
 import os
 import pathlib
@@ -25,10 +24,16 @@ class NpmValidators:
         self.here = ROOT / 'tests' / folder
         self.cache = CACHE_ROOT / cache_name
         self.folder, self.packages, self.marker = folder, packages, marker
+        self.checked, self.reason = False, None
 
-    @functools.lru_cache(maxsize=None)  # noqa: B019 - a few module-level instances that live as long as the run
     def install(self):
-        """None when the validators are ready, else the reason they are not (the test skips with it)."""
+        """None when the validators are ready, else the reason they are not (the test skips with it); worked out
+        once per test process."""
+        if not self.checked:
+            self.reason, self.checked = self._install(), True
+        return self.reason
+
+    def _install(self):
         for tool in ('node', 'npm'):
             if shutil.which(tool) is None:
                 return '{0} is not installed: the validators of {1} run under node'.format(tool, self.packages)
