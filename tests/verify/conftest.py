@@ -15,7 +15,7 @@ from ..conftest import ROOT, run_logged
 from ..delivery.conftest import RunningEmulator
 
 _spec = importlib.util.spec_from_file_location('verify_cluster_semantics', ROOT / 'plugins' / 'filter' /
-                                               'cluster_semantics.py')
+                                               'k3s_node_model.py')
 _semantics = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_semantics)
 

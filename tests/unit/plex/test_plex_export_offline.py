@@ -171,7 +171,9 @@ def test_export_sets_plex_preferences_with_an_init_container(tmp_path):
     docs = read_app(tmp_path / 'gitops', 'plex')
     wanted = {'TranscoderTempDirectory': '/transcode', 'HardwareAcceleratedCodecs': '1',
               'HardwareAcceleratedEncoders': '1', 'HardwareDevicePath': '/dev/dri/renderD128',
-              'customConnections': 'https://plex.media.example:443', 'secureConnections': '1'}
+              # issue 22: the LAN Service's address first (direct LAN access), then the Ingress; LanNetworks
+              'customConnections': 'http://k3s-w3:32400,https://plex.media.example:443', 'secureConnections': '1',
+              'LanNetworks': '10.42.0.0/16'}
 
     fresh = run_init(docs, tmp_path / 'fresh', tmp_path / 'fresh-run')
     assert ET.parse(fresh).getroot().attrib == wanted  # noqa: S314

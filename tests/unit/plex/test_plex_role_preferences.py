@@ -66,7 +66,8 @@ def test_preferences_change_restarts_plex_once_then_nothing(kube, tmp_path, samp
     assert code == 0, tail(output, 80)
     after = dict(ET.parse(prefs).getroot().attrib)  # noqa: S314
     assert after['HardwareAcceleratedEncoders'] == '1' and after['HardwareDevicePath'] == '/dev/dri/renderD128'
-    assert after['customConnections'] == 'https://plex.media.example:443'
+    # issue 22: the LAN Service's address first (direct LAN access), then the Ingress
+    assert after['customConnections'] == 'http://k3s-w3:32400,https://plex.media.example:443'
     assert after['PlexOnlineToken'] == before['PlexOnlineToken']
     assert 'RUNNING HANDLER [homelab.mediacluster.plex : Start Plex]' in output
     assert kube.get('apps/v1', 'StatefulSet', 'plex', 'media')['spec']['replicas'] == 1

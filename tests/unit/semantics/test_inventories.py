@@ -11,7 +11,7 @@ import subprocess
 import pytest
 import yaml
 
-from ansible_collections.homelab.mediacluster.plugins.filter import cluster_semantics as model_filter
+from ansible_collections.homelab.mediacluster.plugins.filter import k3s_node_model as model_filter
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics
 
 from ...conftest import ROOT, VENV_BIN, run_logged, tail
