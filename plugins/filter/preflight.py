@@ -256,10 +256,6 @@ _LOGIN_CONNECTIONS = (None, '', 'ssh', 'ansible.builtin.ssh', 'smart', 'paramiko
                       'ansible.builtin.paramiko_ssh')
 
 
-def _truthy(value):
-    return str(value).strip().lower() in ('1', 'true', 'yes', 'on', 'y', 't')
-
-
 def _check_login_users(groups, hostvars, remote_user=None):
     """Every host reached over SSH needs a user that machine knows, and root or `become` for the roles.
 
@@ -285,7 +281,7 @@ def _check_login_users(groups, hostvars, remote_user=None):
                     'the user its SSH key is authorised for, with ansible_become: true unless it is root')
             problems.append('{0} has no login user: Ansible would log in as the user running the controller. Set '
                             '{1} (hosts.yml or host_vars/{0}; see inventory/example)'.format(host, hint))
-        elif str(user) != 'root' and not _truthy(hv.get('ansible_become', False)):
+        elif str(user) != 'root' and not rules.truthy(hv.get('ansible_become', False)):
             problems.append('{0} logs in as {1} with ansible_become false: the roles change system files and '
                             'some plays (Proxmox, NAS, Longhorn node prep) do not switch to root themselves. Set '
                             'ansible_become: true for {0} (sudo), or log in as root'.format(host, user))

@@ -22,6 +22,8 @@ import os
 import re
 import zoneinfo
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cloud_mounts
 from ansible_collections.homelab.mediacluster.plugins.module_utils.cron import cron_expression
 
@@ -474,10 +476,11 @@ MEDIA_STACK_WIRED_APPS = ('prowlarr', 'sonarr', 'radarr', 'qbittorrent', 'sabnzb
 
 def _media_stack_wiring_inputs(v, ctx, report):
     """How the wiring reaches the apps, and the Jellyfin libraries its first run creates."""
-    jellyfin = _on(v.get('media_stack_jellyfin_enabled', True)) and _on(v.get('media_stack_jellyfin_setup', True))
-    if _on(v.get('media_stack_wire', True)):
+    jellyfin = truthy(v.get('media_stack_jellyfin_enabled', True)) and \
+        truthy(v.get('media_stack_jellyfin_setup', True))
+    if truthy(v.get('media_stack_wire', True)):
         wired = [app for app in MEDIA_STACK_WIRED_APPS + (('jellyfin',) if jellyfin else ())
-                 if _on(v.get('media_stack_{0}_enabled'.format(app)))]
+                 if truthy(v.get('media_stack_{0}_enabled'.format(app)))]
         access = v.get('media_stack_api_access', 'node')
         if access == 'node' and not v.get('media_stack_api_node') and not ctx.get('groups', {}).get('k3s_servers'):
             report.add(_where(v, 'media_stack_api_node'), 'media_stack_api_access=node makes the wiring calls from a '
@@ -570,9 +573,9 @@ def cloud_plan(v, prefix, namespace):
                                                                     cloud_mounts.COLLECTION_LEVEL_LABEL))
 
 
-def _on(value):
-    """A boolean variable as Ansible's bool filter reads it (true/yes/on/1)."""
-    return value is True or str(value).strip().lower() in ('true', 'yes', 'on', '1')
+def truthy(value):
+    """A boolean variable as Ansible's bool filter reads it (true/yes/on/1/y/t)."""
+    return boolean(value, strict=False)
 
 
 def _media_stack_export_inputs(v, report):
@@ -587,16 +590,16 @@ def _media_stack_export_inputs(v, report):
                    'Gateway API release your GitOps cluster runs')
     keys = v.get('media_stack_api_keys') or {}
     keys = keys if isinstance(keys, dict) else {}
-    missing = [app for app in MEDIA_STACK_API_KEY_APPS if _on(v.get('media_stack_{0}_enabled'.format(app)))
+    missing = [app for app in MEDIA_STACK_API_KEY_APPS if truthy(v.get('media_stack_{0}_enabled'.format(app)))
                and app not in keys]
     if missing and not _later(v, 'media_stack_api_keys'):
         report.add(_where(v, 'media_stack_api_keys'), 'k8s_delivery_mode=export keeps no state between runs, so '
                    'generated API keys would change every run ({0})'.format(', '.join(missing)),
                    'give media_stack_api_keys for {0} (32 hex characters each, e.g. openssl rand -hex 16), '
                    'preferably from a vault'.format(', '.join(missing)))
-    needed = [('media_stack_qbittorrent_password', _on(v.get('media_stack_qbittorrent_enabled', True))),
-              ('media_stack_jellyfin_admin_password', _on(v.get('media_stack_jellyfin_enabled', True))
-               and _on(v.get('media_stack_jellyfin_setup', True)))]
+    needed = [('media_stack_qbittorrent_password', truthy(v.get('media_stack_qbittorrent_enabled', True))),
+              ('media_stack_jellyfin_admin_password', truthy(v.get('media_stack_jellyfin_enabled', True))
+               and truthy(v.get('media_stack_jellyfin_setup', True)))]
     for name, wanted in needed:
         if wanted and not v.get(name) and not _later(v, name):
             report.add(_where(v, name), 'k8s_delivery_mode=export keeps no state between runs, so a generated '
@@ -714,7 +717,7 @@ def _plex_namespaces(v, report):
                    'enforce privileged for the plugin\'s hostPath volumes, so it must not be plex_namespace ({1}), '
                    'the Longhorn namespace, default or kube-system'.format(plugin, namespace),
                    'keep the default intel-gpu-plugin')
-    own = _on(v.get('plex_namespace_own', False))
+    own = truthy(v.get('plex_namespace_own', False))
     if v.get('plex_gpu_mode', 'device_plugin') == 'privileged':
         access = 'plex_gpu_mode=privileged (a privileged container with a hostPath /dev/dri)'
     elif v.get('plex_config_mode', 'longhorn') == 'local':
