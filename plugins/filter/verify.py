@@ -17,6 +17,8 @@ import base64
 import datetime
 import re
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 RUNBOOK_DOC = 'docs/runbooks.md'
 # every anchor a result may point to; tests/unit/verify checks each exists in docs/runbooks.md
 RUNBOOKS = {
@@ -485,12 +487,6 @@ def verify_plex_device(stdout, return_code, device, render_gids):
 
 # --- apps --------------------------------------------------------------------------------------------------------
 
-def _bool(value):
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ('1', 'true', 'yes', 'on', 'y')
-
-
 def verify_enabled_apps(pairs, defaults):
     """pairs: [(app, media_stack_<app>_enabled from the inventory or '__default__')]; the role's default fills in."""
     apps = []
@@ -498,7 +494,7 @@ def verify_enabled_apps(pairs, defaults):
         enabled = value
         if value == '__default__':
             enabled = (defaults or {}).get('media_stack_{0}_enabled'.format(app), False)
-        if _bool(enabled):
+        if boolean(enabled, strict=False):
             apps.append(app)
     return apps
 
