@@ -6,6 +6,7 @@ import json
 import re
 import socket
 import subprocess
+import tempfile
 import urllib.parse
 
 import pytest
@@ -151,7 +152,8 @@ def _leaks(output, secrets):
 def test_site_runs_end_to_end_on_the_lab_and_reruns_unchanged():
     """The README's main command: site.yml against the lab (fakepve guests, podman nodes, ganesha NAS, Kubernetes
     emulator; k3s in install/configure-only mode unless MEDIACLUSTER_K3S_BINARY is set), then a no-op rerun.
-    The first run is at -vvv, and no secret it handled may appear in its output in any form (issue 16, item 13)."""
+    The first run is at -vvv, and no secret it handled may appear in its output in any form (issue 16, item 13).
+    Then each numbered playbook runs alone with an empty fact cache and changes nothing (issue 20)."""
     was_up = subprocess.run(LAB + ['status'], capture_output=True, check=False).returncode == 0
     code, output = run_logged('lab-up-site', LAB + ['up'])
     assert code == 0, tail(output)
@@ -171,10 +173,30 @@ def test_site_runs_end_to_end_on_the_lab_and_reruns_unchanged():
         assert code == 0, tail(second, 80)
         changed = {host: n for host, n in _recap(second).items() if n}
         assert not changed, 'the no-op rerun of site.yml changed something: {0}'.format(changed)
+        _each_playbook_alone_with_an_empty_fact_cache()
     finally:
         if not was_up:
             code, output = run_logged('lab-down-site', LAB + ['down'])
             assert code == 0, tail(output)
+
+
+def _each_playbook_alone_with_an_empty_fact_cache():
+    """Issue 20: any numbered playbook runs alone on a fresh controller (an empty fact cache of its own) against the
+    converged lab, and changes nothing: no value reaches a later playbook through the fact cache. The cache is the
+    jsonfile one of ansible.cfg, in a new empty directory per playbook."""
+    playbooks = sorted(p.name for p in (ROOT / 'playbooks').glob('[0-9][0-9]_*.yml'))
+    assert len(playbooks) >= 11, playbooks
+    failures = []
+    for name in playbooks:
+        with tempfile.TemporaryDirectory(prefix='empty-fact-cache.') as cache:
+            code, out = run_logged('lab-alone-' + name[:-4], [str(VENV_BIN / 'ansible-playbook'), '-i', 'inventory/lab',
+                                                             'playbooks/' + name], timeout=900,
+                                   ANSIBLE_CACHE_PLUGIN='jsonfile', ANSIBLE_CACHE_PLUGIN_CONNECTION=cache)
+        changed = {host: n for host, n in _recap(out).items() if n}
+        if code != 0 or changed:
+            failures.append('{0}: exit {1}, changed {2} (.cache/test-logs/lab-alone-{3}.log)'.format(
+                name, code, changed, name[:-4]))
+    assert failures == [], failures
 
 
 def test_preflight_finds_a_vip_that_another_machine_holds():
