@@ -147,6 +147,15 @@ def changed_items(output):
     return re.findall(r'^changed: \[localhost\] => \(item=(.+?)\)\s*$', output, re.MULTILINE)
 
 
+def applied(output):
+    """The objects the k8s_delivery role reports it applied (or would apply, in check mode) without --diff, in one
+    call per batch: e.g. ['Namespace /demo', 'ConfigMap demo/settings', ...]."""
+    found = []
+    for line in re.findall(r'"msg": "[^":]+: (?:applied|would apply) (.+)"\s*$', output, re.MULTILINE):
+        found += line.split(', ')
+    return found
+
+
 def demo_play(docs):
     """A play that delivers `docs` as the app `demo` through the k8s_delivery role."""
     return [{

@@ -8,7 +8,7 @@ forbids proves the cluster's CRD is used. No k8s_delivery_crd_paths anywhere in 
 import glob
 import os
 
-from .conftest import ROOT, changed_items, demo_play, demo_vars, recap, run_playbook, write_playbook
+from .conftest import ROOT, applied, demo_play, demo_vars, recap, run_playbook, write_playbook
 
 CLUSTER_CRD = ROOT / 'tests' / 'gateway_api' / 'httproute-constrained-test-crd.yaml'
 NAMESPACE = {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'demo'}}
@@ -55,7 +55,7 @@ def test_route_validated_against_the_cluster_crd_then_applied_and_rerun_is_quiet
     assert code == 0, out[-3000:]
     assert len(_crd_lists(kube, mark)) == 1, kube.calls  # read once, because HTTPRoute had no schema offline
     assert 'Validate with the cluster\'s CRDs the manifests of demo' in out
-    assert sorted(changed_items(out)) == ['HTTPRoute demo/web', 'Namespace /demo', 'Service demo/web'], out[-3000:]
+    assert sorted(applied(out)) == ['HTTPRoute demo/web', 'Namespace /demo', 'Service demo/web'], out[-3000:]
     assert len(kube.writes(mark)) == 3
     stored = kube.stored('gateway.networking.k8s.io/v1', 'httproutes', 'demo', 'web')
     assert stored['spec']['rules'][0]['backendRefs'] == [{'kind': 'Service', 'name': 'web', 'port': 8080}]

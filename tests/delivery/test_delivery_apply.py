@@ -3,7 +3,7 @@ nothing, the first run creates every object, a rerun changes nothing and sends n
 check mode and applied in a normal run, Secret values never reach the output, invalid manifests stop the run before
 anything is sent, and an API that does not answer fails in preflight."""
 
-from .conftest import changed_items, demo_play, demo_vars, recap, run_playbook, write_playbook
+from .conftest import applied, changed_items, demo_play, demo_vars, recap, run_playbook, write_playbook
 from .sample import SECRET_VALUE, manifests
 
 OBJECTS = 7
@@ -22,11 +22,11 @@ def test_apply_check_first_rerun_and_change(kube, tmp_path):
     assert kube.stored('v1', 'configmaps', 'demo', 'settings') is None
     assert SECRET_VALUE not in out
 
-    # 2. First run creates every object.
+    # 2. First run creates every object (one apply call per batch without --diff).
     mark = len(kube.calls)
     code, out = run_playbook('delivery-apply-2-first', playbook, extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
-    assert len(changed_items(out)) == OBJECTS, out[-3000:]
+    assert len(applied(out)) == OBJECTS, out[-3000:]
     assert len(kube.writes(mark)) == OBJECTS
     assert kube.stored('v1', 'configmaps', 'demo', 'settings')['data'] == {'TZ': 'Etc/UTC', 'LOG_LEVEL': 'info'}
     assert kube.stored('apps/v1', 'deployments', 'demo', 'web')['spec']['replicas'] == 1
@@ -54,7 +54,7 @@ def test_apply_check_first_rerun_and_change(kube, tmp_path):
 
     code, out = run_playbook('delivery-apply-5-change', playbook, extra_vars=demo_vars(kube))
     assert code == 0, out[-3000:]
-    assert changed_items(out) == ['ConfigMap demo/settings'], out[-3000:]
+    assert applied(out) == ['ConfigMap demo/settings'], out[-3000:]
     assert len(kube.writes(mark)) == 1
     assert kube.stored('v1', 'configmaps', 'demo', 'settings')['data']['LOG_LEVEL'] == 'debug'
 
