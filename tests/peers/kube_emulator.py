@@ -11,6 +11,7 @@ status Established) as a real cluster holds it, and list responses carry kind an
 
 import argparse
 import asyncio
+import base64
 import copy
 import os
 import pathlib
@@ -85,15 +86,27 @@ def _merged(base, changes):
     return result
 
 
+def _fold_string_data(resource, body):
+    """A real API server folds a Secret's stringData into data (base64, overwriting the same keys) on every write,
+    dry runs included, and never stores or returns stringData. kmock stores the body as sent."""
+    if (getattr(resource, 'group', None) == '' and getattr(resource, 'plural', None) == 'secrets'
+            and isinstance(body, dict) and isinstance(body.get('stringData'), dict)):
+        data = dict(body.get('data') or {})
+        for key, value in body.pop('stringData').items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+        body['data'] = data
+
+
 def _status(code, reason, message):
     return aiohttp.web.json_response({'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Failure',
                                       'reason': reason, 'message': message, 'code': code}, status=code)
 
 
 class ApplyEmulator(kmock.KubernetesEmulator):
-    """kmock's emulator plus two rules of the real API server it lacks: a server-side apply (PATCH with
-    Content-Type application/apply-patch+yaml) of an object that does not exist creates it, and a dry run
-    (`?dryRun=All`, what kubernetes.core sends in check mode) answers with the would-be object but stores nothing."""
+    """kmock's emulator plus three rules of the real API server it lacks: a server-side apply (PATCH with
+    Content-Type application/apply-patch+yaml) of an object that does not exist creates it, a dry run
+    (`?dryRun=All`, what kubernetes.core sends in check mode) answers with the would-be object but stores nothing,
+    and a Secret's stringData is folded into data on every write."""
 
     async def _dry_run(self, request, content_type):
         data = request.data if isinstance(request.data, dict) else {}
@@ -131,6 +144,8 @@ class ApplyEmulator(kmock.KubernetesEmulator):
 
     async def _handle(self, request):
         content_type = request.headers.get('Content-Type', '') if request.headers else ''
+        if request.resource is not None and request.action in (kmock.action.CREATE, kmock.action.UPDATE):
+            _fold_string_data(request.resource, request.data)
         if (request.resource is not None and (request.params or {}).get('dryRun')
                 and request.action in (kmock.action.CREATE, kmock.action.UPDATE, kmock.action.DELETE)):
             return await self._dry_run(request, content_type)
