@@ -260,7 +260,6 @@ def verify_failover(seconds, old_holder, new_holder, timeout):
                        old_holder, new_holder, float(seconds)))]
 
 
-
 def verify_k3s(api_nodes, node_model, servers, vip_url='', *, vip_answer=None, leases=None):
     """The k3s area in one: every inventory node (verify_k3s_nodes), the etcd members (verify_etcd), and the API
     through the VIP with its holder (verify_vip), or those two skipped when there is no VIP URL.
@@ -274,6 +273,7 @@ def verify_k3s(api_nodes, node_model, servers, vip_url='', *, vip_answer=None, l
     answer = vip_answer or {}
     lease = (leases or [{}])[0] or {}
     return results + verify_vip(vip_url, answer.get('api_found', False), answer.get('msg', ''), lease)
+
 
 # --- storage -----------------------------------------------------------------------------------------------------
 
@@ -484,7 +484,6 @@ def verify_backups(volumes, recurring_jobs, now, *, grace_hours=6, max_age_hours
     return results
 
 
-
 def verify_storage(longhorn_reads, storage_classes, now, *, rwx_class, storage_nodes, backup_target='',  # noqa: PLR0913
                    grace_hours=6, max_age_hours=0, detached_volumes=False):
     """The storage area in one: the default and RWX StorageClasses, Longhorn's nodes, the backup target and the age
@@ -502,6 +501,7 @@ def verify_storage(longhorn_reads, storage_classes, now, *, rwx_class, storage_n
             + verify_backups(read.get('Volume', []), read.get('RecurringJob', []), now, grace_hours=grace_hours,
                              max_age_hours=max_age_hours, configured=len(backup_target or '') > 0,
                              detached_volumes=boolean(detached_volumes, strict=False)))
+
 
 # --- GPU ---------------------------------------------------------------------------------------------------------
 
@@ -569,7 +569,6 @@ def verify_plex_device(stdout, return_code, device, render_gids):
     return [result('gpu', 'Plex sees {0}'.format(device), 'pass', 'group {0}, which Plex holds'.format(owner))]
 
 
-
 def verify_gpu(node_reads, plex_pods, mode, gpu_nodes, resource, render_gids):  # noqa: PLR0917
     """The GPU nodes and the Plex pod: with plex_gpu_mode device_plugin, the resource allocatable on every GPU node
     (verify_gpu_nodes) and the Plex pod holding it; in the other modes that node check is skipped and the Plex pod
@@ -595,6 +594,7 @@ def verify_plex_exec(outcome, device, render_gids, not_run_reason=''):
         return verify_skipped(['Plex sees ' + device], 'gpu', not_run_reason or 'no running Plex pod')
     stdout = outcome.get('stdout') or outcome.get('msg') or ''
     return verify_plex_device(stdout, outcome.get('rc', outcome.get('return_code', 1)), device, render_gids)
+
 
 # --- apps --------------------------------------------------------------------------------------------------------
 
