@@ -73,9 +73,38 @@ def verify_cloud_mount_result(row):
                   runbook='cloud-mounts')
 
 
+def verify_cloud_mounts(verdicts):
+    """Every row of the media stack's cloud mount check (its _media_stack_cloud_verdicts: [{rows}]) as a result
+    (verify_cloud_mount_result), or one skipped result when there is none (cloud libraries are off)."""
+    rows = [row for verdict in verdicts or [] for row in (verdict.get('rows') or [])]
+    if not rows:
+        return verify_skipped(['cloud mounts'], 'storage', 'cloud libraries are off')
+    return [verify_cloud_mount_result(row) for row in rows]
+
+
 def verify_skipped(checks, area, reason):
     """One `skipped` result per check name, all with the same reason."""
     return [result(area, check, 'skipped', reason) for check in checks]
+
+
+NO_PODS = 'needs a live cluster: nothing runs pods on this API (kube-system/coredns has no ready replica)'
+
+
+def verify_skip_reasons(coredns, check_mode, test_objects):
+    """Why the checks that run commands in the cluster (live) and those that create test objects (objects) cannot
+    run; '' when they can. coredns: the kube-system/coredns Deployment(s) read (a cluster runs pods when one has a
+    ready replica); test_objects: verify_test_objects (auto, always, never)."""
+    ready = 0
+    for deployment in coredns or []:
+        try:
+            ready += int((deployment.get('status') or {}).get('readyReplicas') or 0)
+        except (TypeError, ValueError):
+            continue
+    runs = test_objects == 'always' or ready > 0
+    if check_mode:
+        return {'live': 'check mode runs nothing in the cluster', 'objects': 'check mode creates no test objects'}
+    return {'live': '' if runs else NO_PODS,
+            'objects': 'verify_test_objects is never' if test_objects == 'never' else '' if runs else NO_PODS}
 
 
 def _conditions(obj):
@@ -198,6 +227,27 @@ def verify_vip(url, answered, error='', lease=None):
     return results
 
 
+def verify_drill_plan(leases, node_model, vip_url='', live_skip=''):
+    """Who the failover drill stops: the kube-vip leader (holder, from the resources of the Lease read) and its
+    inventory host (host, through the node model), and why the drill cannot run (skip; '' when it can)."""
+    holder = ''
+    for lease in leases or []:
+        holder = ((lease or {}).get('spec') or {}).get('holderIdentity') or ''
+        break
+    host = next((n.get('host') or '' for n in node_model or [] if holder and n.get('name') == holder), '')
+    if live_skip:
+        skip = live_skip
+    elif not vip_url:
+        skip = 'no VIP: k3s_common_vip and verify_vip_url are empty'
+    elif not holder:
+        skip = 'no kube-vip leader to stop'
+    elif not host:
+        skip = 'the VIP holder {0} is not an inventory host'.format(holder)
+    else:
+        skip = ''
+    return {'holder': holder, 'host': host, 'skip': skip}
+
+
 def verify_failover(seconds, old_holder, new_holder, timeout):
     """Outcome of the failover drill: seconds until the API answered through the VIP from another holder."""
     if seconds is None or not new_holder or new_holder == old_holder:
@@ -208,6 +258,21 @@ def verify_failover(seconds, old_holder, new_holder, timeout):
     return [result('k3s', 'VIP failover drill', 'pass',
                    'VIP moved from {0} to {1}; API answered again after {2:.1f} s'.format(
                        old_holder, new_holder, float(seconds)))]
+
+
+def verify_k3s(api_nodes, node_model, servers, vip_url='', *, vip_answer=None, leases=None):
+    """The k3s area in one: every inventory node (verify_k3s_nodes), the etcd members (verify_etcd), and the API
+    through the VIP with its holder (verify_vip), or those two skipped when there is no VIP URL.
+
+    vip_answer: the registered kubernetes.core.k8s_info read through the VIP (api_found, msg); leases: the
+    resources of the read of kube-vip's leader Lease."""
+    results = verify_k3s_nodes(api_nodes, node_model) + verify_etcd(api_nodes, servers)
+    if not vip_url:
+        return results + verify_skipped(['API through the VIP', 'VIP holder'], 'k3s',
+                                        'no VIP: k3s_common_vip and verify_vip_url are empty')
+    answer = vip_answer or {}
+    lease = (leases or [{}])[0] or {}
+    return results + verify_vip(vip_url, answer.get('api_found', False), answer.get('msg', ''), lease)
 
 
 # --- storage -----------------------------------------------------------------------------------------------------
@@ -419,6 +484,25 @@ def verify_backups(volumes, recurring_jobs, now, *, grace_hours=6, max_age_hours
     return results
 
 
+def verify_storage(longhorn_reads, storage_classes, now, *, rwx_class, storage_nodes, backup_target='',  # noqa: PLR0913
+                   grace_hours=6, max_age_hours=0, detached_volumes=False):
+    """The storage area in one: the default and RWX StorageClasses, Longhorn's nodes, the backup target and the age
+    of each protected volume's last backup.
+
+    longhorn_reads: the registered results of the k8s_info loop over Longhorn's kinds (each entry with the kind as
+    `_verify_kind` and the objects as `resources`); storage_classes: every StorageClass; now: ISO 8601 time."""
+    read = {}
+    for entry in longhorn_reads or []:
+        read[entry.get('_verify_kind')] = entry.get('resources') or []
+    targets = [t for t in read.get('BackupTarget', []) if _name(t) == 'default']
+    return (verify_storage_classes(storage_classes, rwx_class)
+            + verify_longhorn_nodes(read.get('Node', []), storage_nodes)
+            + verify_backup_target(targets[0] if targets else {}, backup_target)
+            + verify_backups(read.get('Volume', []), read.get('RecurringJob', []), now, grace_hours=grace_hours,
+                             max_age_hours=max_age_hours, configured=len(backup_target or '') > 0,
+                             detached_volumes=boolean(detached_volumes, strict=False)))
+
+
 # --- GPU ---------------------------------------------------------------------------------------------------------
 
 def verify_gpu_nodes(api_nodes, gpu_nodes, resource):
@@ -483,6 +567,33 @@ def verify_plex_device(stdout, return_code, device, render_gids):
                            owner),
                        'gpu')]
     return [result('gpu', 'Plex sees {0}'.format(device), 'pass', 'group {0}, which Plex holds'.format(owner))]
+
+
+def verify_gpu(node_reads, plex_pods, mode, gpu_nodes, resource, render_gids):  # noqa: PLR0917
+    """The GPU nodes and the Plex pod: with plex_gpu_mode device_plugin, the resource allocatable on every GPU node
+    (verify_gpu_nodes) and the Plex pod holding it; in the other modes that node check is skipped and the Plex pod
+    is judged on its render groups only (verify_plex_pod).
+
+    node_reads: the registered results of the k8s_info loop over the GPU nodes (their `resources`)."""
+    device_plugin = mode == 'device_plugin'
+    if device_plugin:
+        api_nodes = [n for entry in node_reads or [] for n in (entry.get('resources') or [])]
+        results = verify_gpu_nodes(api_nodes, gpu_nodes, resource)
+    else:
+        results = verify_skipped([resource + ' allocatable'], 'gpu',
+                                 'plex_gpu_mode {0} uses no device plugin resource'.format(mode))
+    return results + verify_plex_pod(plex_pods, resource if device_plugin else '', render_gids)
+
+
+def verify_plex_exec(outcome, device, render_gids, not_run_reason=''):
+    """What the Plex container sees: the registered kubernetes.core.k8s_exec result of `stat -c %g <device> && id
+    -G` judged by verify_plex_device, or a skipped result (not_run_reason, else no running Plex pod) when the
+    command did not run."""
+    outcome = outcome or {}
+    if not outcome or outcome.get('skipped'):
+        return verify_skipped(['Plex sees ' + device], 'gpu', not_run_reason or 'no running Plex pod')
+    stdout = outcome.get('stdout') or outcome.get('msg') or ''
+    return verify_plex_device(stdout, outcome.get('rc', outcome.get('return_code', 1)), device, render_gids)
 
 
 # --- apps --------------------------------------------------------------------------------------------------------
@@ -607,6 +718,27 @@ def verify_wiring(checks):
     return results
 
 
+def _registered_loop(registered):
+    return (registered or {}).get('results') or []
+
+
+def verify_media_wiring(healthy_apps, *, qbittorrent=None, root_folders=None, download_clients=None,  # noqa: PLR0913
+                        prowlarr=None, jellyfin=None, jellyfin_setup=True):
+    """The wiring re-checked in check mode (roles/verify/tasks/wiring.yml), judged by verify_wiring: each argument is
+    the registered result of one wiring task (the looped ones with their `results`). qBittorrent and Jellyfin are
+    judged only when they answered their health check (healthy_apps), Jellyfin only with its setup on."""
+    healthy = list(healthy_apps or [])
+    checks = []
+    if 'qbittorrent' in healthy:
+        checks.append({'app': 'qbittorrent', 'what': 'preferences and categories', 'result': qbittorrent})
+    checks += verify_wiring_items(_registered_loop(root_folders), 'root folder {path}')
+    checks += verify_wiring_items(_registered_loop(download_clients), 'download client qBittorrent/{category}')
+    checks += verify_wiring_items(_registered_loop(prowlarr), 'application {name}', app='prowlarr')
+    if boolean(jellyfin_setup, strict=False) and 'jellyfin' in healthy:
+        checks.append({'app': 'jellyfin', 'what': 'admin, server name and libraries', 'result': jellyfin})
+    return verify_wiring(checks)
+
+
 def _drift(outcome):
     diff = outcome.get('diff')
     if isinstance(diff, list):
@@ -728,10 +860,18 @@ class FilterModule(object):
             'verify_result': verify_result,
             'verify_skipped': verify_skipped,
             'verify_cloud_mount_result': verify_cloud_mount_result,
+            'verify_cloud_mounts': verify_cloud_mounts,
+            'verify_skip_reasons': verify_skip_reasons,
+            'verify_k3s': verify_k3s,
+            'verify_storage': verify_storage,
+            'verify_gpu': verify_gpu,
+            'verify_plex_exec': verify_plex_exec,
+            'verify_media_wiring': verify_media_wiring,
             'verify_k3s_nodes': verify_k3s_nodes,
             'verify_etcd': verify_etcd,
             'verify_vip': verify_vip,
             'verify_failover': verify_failover,
+            'verify_drill_plan': verify_drill_plan,
             'verify_storage_classes': verify_storage_classes,
             'verify_longhorn_nodes': verify_longhorn_nodes,
             'verify_backup_target': verify_backup_target,
