@@ -82,7 +82,7 @@ def test_deprecated_names_map_to_the_new_variables():
         assert re.search(r'{0} if {0} is defined else {1}'.format(old, new), text), old
 
 
-@pytest.mark.parametrize('role', ['proxmox_k3s_lxc'])
+@pytest.mark.parametrize('role', ['proxmox_guests', 'proxmox_k3s_lxc'])
 def test_proxmox_connection_is_set_once(role):
     """The Proxmox API connection is the role's vars dict, set for the action group once in tasks/main.yml: no task
     repeats api_host/api_user/token keys (handlers pass the keys of the same dict)."""
