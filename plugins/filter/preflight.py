@@ -471,7 +471,7 @@ def _spec_description(name):
     return ''
 
 
-# facts the roles publish for later plays (proxmox_k3s_lxc: gpu_render_gid; nas_nfs: nas_nfs_facts): a variable
+# facts the roles publish for later plays (k3s_lxc_node: gpu_render_gid; nas_nfs: nas_nfs_facts): a variable
 # wired to them is known only once that play ran, so it is checked by the role that reads it, not here
 # (a value read through hostvars is resolved when the role runs: the inventory's view of a host has no hostvars)
 RUNTIME_FACTS = re.compile(r"\b(nas_nfs_facts|gpu_render_gid)\b|'hostvars' is undefined")

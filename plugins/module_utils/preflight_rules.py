@@ -737,6 +737,32 @@ def _plex_namespaces(v, report):
                    'set plex_namespace to a namespace of its own, e.g. plex')
 
 
+def _lxc_gpu_device(v, report):
+    """The GPU device both sides of the LXC setup use (the k3s_lxc_node role reads the proxmox_k3s_lxc variable)."""
+    device = str(v.get('proxmox_k3s_lxc_gpu_device', '/dev/dri/renderD128'))
+    if not re.match(r'^/dev/[A-Za-z0-9]', device):
+        report.add(_where(v, 'proxmox_k3s_lxc_gpu_device'), 'proxmox_k3s_lxc_gpu_device={0} is not a path under '
+                   '/dev/'.format(device), 'use e.g. /dev/dri/renderD128')
+
+
+# Variables the k3s_lxc_node role took over when proxmox_k3s_lxc was split (issue 20): the old name is still obeyed
+# (with a deprecation warning from the role), so the preflight knows it.
+DEPRECATED_NAMES = {
+    'proxmox_k3s_lxc_kmsg_fallback': 'k3s_lxc_node_kmsg_fallback',
+    'proxmox_k3s_lxc_render_group': 'k3s_lxc_node_render_group',
+}
+GROUP_NAME = re.compile(r'^[a-z_][a-z0-9_-]{0,31}$')
+
+
+def rules_k3s_lxc_node(v, ctx, report, host=''):
+    _lxc_gpu_device(v, report)
+    name = 'proxmox_k3s_lxc_render_group' if 'proxmox_k3s_lxc_render_group' in v else 'k3s_lxc_node_render_group'
+    group = v.get(name, 'render')
+    if not isinstance(group, str) or not GROUP_NAME.match(group):
+        report.add(_where(v, name), '{0}={1} is not a group name'.format(name, group),
+                   'use the name of the group that owns the render device, e.g. render')
+
+
 def rules_proxmox_k3s_lxc(v, ctx, report, host=''):
     for name in ('proxmox_k3s_lxc_raw_keys', 'proxmox_k3s_lxc_gpu_raw_keys'):
         keys = v.get(name) or {}
@@ -744,10 +770,7 @@ def rules_proxmox_k3s_lxc(v, ctx, report, host=''):
         if wrong:
             report.add(_where(v, name), '{0} holds {1}, which are not raw lxc.* keys'.format(name, ', '.join(wrong)),
                        'keep only lxc.* keys there; Proxmox options (features, devN) have variables of their own')
-    device = str(v.get('proxmox_k3s_lxc_gpu_device', '/dev/dri/renderD128'))
-    if not re.match(r'^/dev/[A-Za-z0-9]', device):
-        report.add(_where(v, 'proxmox_k3s_lxc_gpu_device'), 'proxmox_k3s_lxc_gpu_device={0} is not a path under '
-                   '/dev/'.format(device), 'use e.g. /dev/dri/renderD128')
+    _lxc_gpu_device(v, report)
     sysctls = v.get('proxmox_k3s_lxc_sysctls') or {}
     per_netns = sorted(str(key) for key in (sysctls if isinstance(sysctls, dict) else {})
                        if str(key).startswith('net.'))
@@ -846,6 +869,7 @@ ROLE_RULES = {
     'plex': rules_plex,
     'proxmox_guests': rules_proxmox_guests,
     'proxmox_k3s_lxc': rules_proxmox_k3s_lxc,
+    'k3s_lxc_node': rules_k3s_lxc_node,
 }
 
 
@@ -964,7 +988,7 @@ def unknown_variables(given_by_host, specs, report, where_of):
         known.update(spec)
     for host, names in given_by_host.items():
         for name in names:
-            if name in known or name.startswith('_'):
+            if name in known or name in DEPRECATED_NAMES or name.startswith('_'):
                 continue
             role = next((r for r in prefixes if name.startswith(r + '_')), None)
             if role is None:

@@ -35,13 +35,14 @@ def _create_node(cluster, name, labels, taints=()):
 LONGHORN = 'mediacluster.homelab/longhorn'  # k3s_common_longhorn_labels: every non-LXC node runs Longhorn's parts
 
 
-def _playbook(directory, cluster):
+def _playbook(directory, cluster, kubeconfig=None):
     """An inventory like the example's (servers, agents, a storage node, a GPU node added later); every host is
     this machine over a local connection, and only the emulator on loopback is ever called."""
     directory.mkdir(parents=True, exist_ok=True)
     local = {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}
     inventory = {'all': {
-        'vars': {'k8s_kubeconfig': str(cluster.kubeconfig), 'k3s_common_vip': '127.0.0.1'},
+        'vars': {'k8s_kubeconfig': str(cluster.kubeconfig) if kubeconfig is None else kubeconfig,
+                 'k3s_common_vip': '127.0.0.1'},
         'children': {
             'controller': {'hosts': {'localhost': dict(local)}},
             'k3s_cluster': {'children': {
@@ -98,6 +99,20 @@ def test_label_step_reconciles_labels_and_taints_of_registered_nodes(kube, tmp_p
     assert code == 0, out[-3000:]
     assert kube.writes(mark) == [], kube.writes(mark)
     assert all(recap(out, host)['changed'] == 0 for host in ('cp1', 'w1', 'w3')), out[-3000:]
+
+
+def test_no_kubeconfig_in_the_inventory_leaves_the_modules_their_own_default(kube, tmp_path):  # noqa: F811
+    """The connection is set once for kubernetes.core's group (roles/k3s_common/vars/main.yml): an empty
+    k8s_kubeconfig is left out of the calls, so the modules use their own default - here K8S_AUTH_KUBECONFIG - and
+    do not receive an empty path."""
+    _create_node(kube, 'w3', {'kubernetes.io/hostname': 'w3'})
+    playbook = _playbook(tmp_path / 'pb', kube, kubeconfig='')
+    mark = len(kube.calls)
+    code, out = run_playbook('k3s-node-labels-env-kubeconfig', playbook, '--tags', 'k3s_node_labels', '--limit', 'w3',
+                             K8S_AUTH_KUBECONFIG=str(kube.kubeconfig))
+    assert code == 0, out[-3000:]
+    assert {w[3] for w in kube.writes(mark)} == {'w3'}, kube.writes(mark)
+    assert _node(kube, 'w3')['metadata']['labels']['gpu'] == 'true'
 
 
 # ------------------------------------------------------------------------------ the patch, as a pure function

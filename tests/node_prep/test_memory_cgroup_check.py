@@ -1,9 +1,9 @@
 """node_prep's memory cgroup check against the files four kinds of kernel show (issue 14 item 2).
 
-Each case runs the role's service tasks (the check and the harmless tasks around it; swap, modules and sysctls are
-switched off) on this machine in a private mount and network namespace (`unshare --mount --net`), where
-/proc/cgroups and /sys/fs/cgroup are replaced by the fixture: nothing outside the namespace sees them, and the run
-has no network. Fixtures are what the kernels print:
+Each case runs the role's cgroup tasks (tasks/cgroups.yml: the check and the harmless tasks around it; the Pi
+cmdline.txt edit is skipped on a vm flavour) on this machine in a private mount and network namespace
+(`unshare --mount --net`), where /proc/cgroups and /sys/fs/cgroup are replaced by the fixture: nothing outside the
+namespace sees them, and the run has no network. Fixtures are what the kernels print:
 
 - v1: every controller on its own hierarchy, /proc/cgroups lists memory with a hierarchy id;
 - hybrid (systemd's default before v2): v1 controllers plus an empty cgroup2 tree at /sys/fs/cgroup/unified;
@@ -48,7 +48,7 @@ KERNELS = {
 }
 
 PLAY = [{
-    'name': 'node_prep service tasks on fixture cgroup files',
+    'name': 'node_prep cgroup tasks on fixture cgroup files',
     'hosts': 'localhost',
     'connection': 'local',
     'gather_facts': True,
@@ -60,8 +60,8 @@ PLAY = [{
         '_node_prep_procsys_ro': True,
         'ansible_python_interpreter': '{{ ansible_playbook_python }}',
     },
-    'tasks': [{'name': 'Run the service tasks', 'ansible.builtin.import_role': {
-        'name': 'homelab.mediacluster.node_prep', 'tasks_from': 'service.yml'}}],
+    'tasks': [{'name': 'Run the cgroup tasks', 'ansible.builtin.import_role': {
+        'name': 'homelab.mediacluster.node_prep', 'tasks_from': 'cgroups.yml'}}],
 }]
 
 

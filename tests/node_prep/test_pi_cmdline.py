@@ -6,7 +6,7 @@ log it as unknown), and cpuset is not disabled by the firmware, so the role adds
 the `cgroup_memory=1` that earlier versions of this role wrote, and keeps every other word of the line in its place.
 
 The edit is evaluated exactly as the role's task "Set the cgroup kernel arguments" (roles/node_prep/tasks/
-configure.yml) renders it, with the role's defaults."""
+cgroups.yml) renders it, with the role's defaults."""
 
 import json
 import subprocess
@@ -62,7 +62,7 @@ def role_edit():
 
     def edit(old):
         args = {'old': old, 'collections': str(ROOT / '.collections'),
-                'defaults': str(ROLE / 'defaults' / 'main.yml'), 'tasks': str(ROLE / 'tasks' / 'configure.yml')}
+                'defaults': str(ROLE / 'defaults' / 'main.yml'), 'tasks': str(ROLE / 'tasks' / 'cgroups.yml')}
         result = subprocess.run([sys.executable, '-c', RENDER], input=json.dumps(args), capture_output=True,
                                 text=True, check=False)
         assert result.returncode == 0, result.stderr[-3000:]

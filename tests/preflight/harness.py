@@ -24,6 +24,7 @@ def _roles(groups):
         'common': cluster, 'node_prep': cluster, 'k3s_common': cluster,
         'k3s_server': groups.get('k3s_servers', []), 'k3s_agent': groups.get('k3s_agents', []),
         'proxmox_guests': controller, 'proxmox_k3s_lxc': groups.get('proxmox_hosts', []) + cluster,
+        'k3s_lxc_node': cluster,
         'nas_nfs': groups.get('nas', []), 'longhorn': controller, 'media_stack': controller, 'plex': controller,
         'k8s_delivery': controller,
     }

@@ -33,6 +33,8 @@ CASES = [
     ('proxmox_guests', {}, guest('k3s-w1', vmid=111), 'vmid 111 is used by k3s-cp1 and k3s-w1'),
     ('proxmox_k3s_lxc', {'proxmox_k3s_lxc_sysctls': {'net.ipv4.ip_forward': 1}}, None,
      'net.* keys are per network namespace'),
+    ('k3s_lxc_node', {'k3s_lxc_node_render_group': 'Render Group'}, None,
+     'k3s_lxc_node_render_group=Render Group is not a group name'),
 ]
 
 
@@ -57,7 +59,7 @@ def test_role_alone_refuses_its_bad_input(tmp_path, case):
 
 GOOD = {
     'longhorn': {}, 'media_stack': {}, 'plex': {}, 'common': {}, 'node_prep': {}, 'k3s_common': {},
-    'proxmox_guests': {}, 'nas_nfs': {'nas_nfs_clients': ['192.168.1.0/24']},
+    'proxmox_guests': {}, 'k3s_lxc_node': {}, 'nas_nfs': {'nas_nfs_clients': ['192.168.1.0/24']},
     'k8s_delivery': {'k8s_delivery_app': 'demo', 'k8s_delivery_manifests': []},
 }
 
@@ -92,7 +94,7 @@ REUSE_PLAY = """- name: The whole-inventory preflight, as site.yml runs it first
           ignore_errors: true  # the later checks need the cluster or a host; only the input check matters here
           ignore_unreachable: true
 """.format(role) for role in ('longhorn', 'media_stack', 'plex', 'common', 'node_prep', 'k3s_common',
-                              'proxmox_guests', 'nas_nfs'))
+                              'proxmox_guests', 'k3s_lxc_node', 'nas_nfs'))
 
 
 @needs_offline
@@ -111,5 +113,5 @@ def test_roles_reuse_the_whole_inventory_preflight_of_the_same_run(tmp_path):
     verdicts = {chunk.split(' :', 1)[0]: chunk.split('\n\n', 1)[0] for chunk in checks[1:]
                 if chunk.split(' : ', 1)[-1].startswith("Check the role's inputs")}
     assert sorted(verdicts) == sorted(['longhorn', 'media_stack', 'plex', 'common', 'node_prep', 'k3s_common',
-                                       'proxmox_guests', 'nas_nfs']), tail(output, 60)
+                                       'proxmox_guests', 'k3s_lxc_node', 'nas_nfs']), tail(output, 60)
     assert {role: 'skipping: [localhost]' in text for role, text in verdicts.items()} == dict.fromkeys(verdicts, True)

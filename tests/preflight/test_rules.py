@@ -155,3 +155,27 @@ def test_proxmox_k3s_lxc_raw_keys_device_and_host_tunables():
     assert [line.split(':')[0] for line in lines] == ['proxmox_k3s_lxc_raw_keys', 'proxmox_k3s_lxc_gpu_device',
                                                       'proxmox_k3s_lxc_sysctls'], lines
     assert 'holds features, which are not raw lxc.* keys' in lines[0] and 'net.ipv4.ip_forward' in lines[2]
+
+
+def test_k3s_lxc_node_render_group_and_the_gpu_device_it_shares():
+    """k3s_lxc_node checks its render group name and the GPU device it reads from proxmox_k3s_lxc; the old
+    (deprecated) name of the group is checked when it is the one set."""
+    assert rules.role_problems('k3s_lxc_node', {'k3s_lxc_node_render_group': 'render'}) == []
+    lines = rules.role_problems('k3s_lxc_node', {'k3s_lxc_node_render_group': 'Render Group',
+                                                 'proxmox_k3s_lxc_gpu_device': 'dri/renderD128'})
+    assert [line.split(':')[0] for line in lines] == ['proxmox_k3s_lxc_gpu_device', 'k3s_lxc_node_render_group'], lines
+    lines = rules.role_problems('k3s_lxc_node', {'proxmox_k3s_lxc_render_group': 'video group'})
+    assert lines and lines[0].startswith(
+        'proxmox_k3s_lxc_render_group: proxmox_k3s_lxc_render_group=video group'), lines
+
+
+def test_deprecated_lxc_names_are_known_to_the_unknown_variable_check():
+    """The container-side variables moved to k3s_lxc_node (issue 20); an inventory still using the old names is not
+    told they do not exist (the role obeys them, with a deprecation warning), while a typo still is."""
+    role_vars = yaml.safe_load((ROOT / 'roles' / 'k3s_lxc_node' / 'vars' / 'main.yml').read_text())
+    assert rules.DEPRECATED_NAMES == role_vars['_k3s_lxc_node_deprecated']
+    specs = {'proxmox_k3s_lxc': {'proxmox_k3s_lxc_restart': {}}, 'k3s_lxc_node': {'k3s_lxc_node_render_group': {}}}
+    report = rules.Report()
+    rules.unknown_variables({'w3': ['proxmox_k3s_lxc_render_group', 'proxmox_k3s_lxc_restrat']}, specs, report,
+                            lambda name: None)
+    assert [line.split(':')[0] for line in report.lines()] == ['w3 proxmox_k3s_lxc_restrat'], report.lines()

@@ -1,8 +1,9 @@
-"""The PVE host side of proxmox_k3s_lxc with ansible-playbook: raw keys in a real config file (a temp dir standing
-in for /etc/pve/lxc), the GPU as dev0 through fakepve (PVE 9, proxmox_k3s_lxc_dev_method=api, root@pam password),
-and a restart of the container only when something changed. The install step (modules-load.d, sysctl.d, modprobe)
-is skipped here because it would change this machine's /etc (one test runs it in --check --diff); the molecule
-scenario covers those files."""
+"""The role proxmox_k3s_lxc (the PVE host side of the LXC setup) with ansible-playbook: raw keys in a real config
+file (a temp dir standing in for /etc/pve/lxc), the GPU as dev0 through fakepve (PVE 9, proxmox_k3s_lxc_dev_method=api,
+root@pam password: the role's own connection for that call, without the inventory's token), and a restart of the
+container only when something changed. The kernel step (modules-load.d, sysctl.d, modprobe) is skipped here because
+it would change this machine's /etc (one test runs it in --check --diff); the molecule scenario covers those
+files."""
 
 import re
 
@@ -40,7 +41,7 @@ def inventory(tmp_path, pve, gid, **guest):
 
 def play(name, inv):
     code, out = run_logged(name, [str(VENV_BIN / 'ansible-playbook'), '-i', str(inv), str(PLAYBOOK),
-                                  '--skip-tags', 'proxmox_k3s_lxc_install'], timeout=600)
+                                  '--skip-tags', 'proxmox_k3s_lxc_kernel'], timeout=600)
     recap = re.search(r'pve-local\s*:\s*ok=(\d+)\s+changed=(\d+)', out)
     return code, out, int(recap.group(2)) if recap else None
 
@@ -112,7 +113,7 @@ def test_unprivileged_k3s_container_fails_in_preflight(pve, tmp_path):
 
 
 def test_hypervisor_gets_global_tunables_and_no_per_namespace_sysctls(pve, tmp_path):
-    """The install step on the PVE host in --check --diff (nothing on this machine changes): net.ipv4.ip_forward and
+    """The kernel step on the PVE host in --check --diff (nothing on this machine changes): net.ipv4.ip_forward and
     net.bridge.bridge-nf-call-* are per network namespace, so setting them on the host never reaches the CT but
     makes the hypervisor route between its bridges; the host-global tunables kubelet writes from a privileged CT
     are set deliberately, in a sysctl.d file that says why."""
@@ -121,7 +122,7 @@ def test_hypervisor_gets_global_tunables_and_no_per_namespace_sysctls(pve, tmp_p
     inv = inventory(tmp_path, pve, 104)
     code, out = run_logged('k3s_lxc_host-kernel', [
         str(VENV_BIN / 'ansible-playbook'), '-i', str(inv), str(PLAYBOOK), '--check', '--diff',
-        '--tags', 'proxmox_k3s_lxc_preflight,proxmox_k3s_lxc_install', '-e', 'proxmox_k3s_lxc_apply_kernel=false'],
+        '--tags', 'proxmox_k3s_lxc_preflight,proxmox_k3s_lxc_kernel', '-e', 'proxmox_k3s_lxc_apply_kernel=false'],
         timeout=600)
     assert code == 0, tail(out)
     assert 'ip_forward' not in out and 'bridge-nf-call' not in out, tail(out)

@@ -61,7 +61,7 @@ def inventory(tmp_path, pve, box, gid):
 
 def play(name, inv, *extra):
     code, out = run_logged(name, [str(VENV_BIN / 'ansible-playbook'), '-i', str(inv), str(PLAYBOOK),
-                                  '--skip-tags', 'proxmox_k3s_lxc_install', *extra], timeout=600)
+                                  '--skip-tags', 'proxmox_k3s_lxc_kernel', *extra], timeout=600)
     recap = re.search(r'pve-node\s*:\s*ok=(\d+)\s+changed=(\d+)', out)
     return code, out, int(recap.group(2)) if recap else None
 
