@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-ROLES = ['longhorn', 'cert_manager', 'verify']
+ROLES = ['longhorn', 'cert_manager', 'verify', 'k8s_delivery']
 CONNECTION_KEYS = {'kubeconfig', 'context', 'host', 'api_key'}
 
 
