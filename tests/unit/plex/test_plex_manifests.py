@@ -333,3 +333,39 @@ def test_direct_lan_access_and_lan_networks(rendered):
     assert connections[0] == 'http://{0}:32400'.format(first_gpu)
     if SCENARIOS[name].get('plex_domain', 'media.example'):
         assert connections[1:] == ['https://plex.media.example:443']
+
+
+# LAN Service on/off x domain set/unset: the customConnections string the role writes into Preferences.xml.
+LAN = 'http://192.168.1.50:32400'
+INGRESS = 'https://plex.media.example:443'
+CONNECTION_CASES = {
+    'lan-and-domain': ({'plex_lan_service': 'loadbalancer', 'plex_domain': 'media.example'}, [LAN, INGRESS]),
+    'lan-and-domain-httproute': ({'plex_lan_service': 'loadbalancer', 'plex_domain': 'media.example',
+                                  'plex_route': 'httproute', 'plex_gateway_parent_refs': [{'name': 'homelab'}]},
+                                 [LAN, INGRESS]),
+    'lan-only': ({'plex_lan_service': 'loadbalancer', 'plex_domain': ''}, [LAN]),
+    'domain-only': ({'plex_lan_service': 'none', 'plex_domain': 'media.example'}, [INGRESS]),
+    # nothing to advertise: the attribute is still owned and emptied, so an address from an earlier run (a LAN
+    # Service or a domain since switched off) is no longer offered to clients
+    'neither': ({'plex_lan_service': 'none', 'plex_domain': ''}, []),
+}
+
+
+@pytest.mark.parametrize('case', sorted(CONNECTION_CASES))
+def test_custom_connections_preference_string(case, tmp_path):
+    """customConnections lists what a client can really use, in the order it should try them: the LAN Service's
+    address over plain HTTP on port 32400 first (Plex's own certificate on that port is issued for *.plex.direct
+    names only, so https://<LAN address> would fail verification), then the route's HTTPS URL, whose certificate
+    cert-manager issues for plex.<domain> (Ingress or HTTPRoute alike)."""
+    settings, expected = CONNECTION_CASES[case]
+    out = tmp_path / 'manifests.json'
+    extra = tmp_path / 'vars.json'
+    extra.write_text(json.dumps(dict(settings, plex_lan_address='192.168.1.50', out=str(out))))
+    code, output = run_logged('plex-render-connections-' + case, [
+        str(VENV_BIN / 'ansible-playbook'), '-i', str(HERE / 'inventory'), str(HERE / 'render.yml'),
+        '-e', '@' + str(extra)])
+    assert code == 0, tail(output)
+    prefs = json.loads(pathlib.Path(str(out) + '.prefs.json').read_text())
+    assert prefs['customConnections'] == ','.join(expected)
+    docs = json.loads(out.read_text())
+    assert len(by_kind(docs, 'Service', 'plex-lan')) == (1 if settings['plex_lan_service'] != 'none' else 0)
