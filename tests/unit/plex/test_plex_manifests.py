@@ -108,7 +108,7 @@ def test_every_manifest_validates_independently(rendered, version):
     for doc in docs:
         key = (doc['apiVersion'], doc['kind'])
         where = '{0} {1}'.format(doc['kind'], doc['metadata']['name'])
-        if key == ('gateway.networking.k8s.io/v1', 'HTTPRoute'):
+        if key[0].startswith('gateway.networking.k8s.io/'):
             continue  # kubernetes-validate has no Gateway API: test_httproute_passes_the_gateway_api_validators
         if key in schemas:
             validator = jsonschema.Draft7Validator(strict(schemas[key]))
@@ -280,16 +280,38 @@ def test_services_ingress_and_backups(rendered):
 def test_httproute_passes_the_gateway_api_validators(rendered):
     from ...gateway_api.validator import validate_gateway_objects
     name, docs, _prefs = rendered
-    routes = by_kind(docs, 'HTTPRoute')
+    routes = by_kind(docs, 'HTTPRoute') + by_kind(docs, 'ReferenceGrant')
     if SCENARIOS[name].get('plex_route') != 'httproute':
         assert routes == []
         return
-    assert len(routes) == 1
-    assert validate_gateway_objects(routes) == [[]]
+    assert len(routes) == 3  # the route, the redirect route, the ReferenceGrant
+    assert validate_gateway_objects(routes) == [[], [], []]
+    routes = by_kind(docs, 'HTTPRoute', 'plex')
     broken = json.loads(json.dumps(routes[0]))
     broken['spec']['rules'][0]['backendRefs'][0]['port'] = 'pms'
     [errors] = validate_gateway_objects([broken])
     assert errors and all(e.startswith('/spec/rules/0/backendRefs/0/port: type') for e in errors)
+
+
+def test_httproute_gets_tls_and_a_redirect(rendered):
+    """Issue 22 in Gateway API mode, as with the Ingress: a Certificate for plex.<domain>, a redirect HTTPRoute on the
+    Gateway's HTTP listener (301 to https) and a ReferenceGrant letting the Gateway's namespace use the Secret."""
+    name, docs, _prefs = rendered
+    if SCENARIOS[name].get('plex_route') != 'httproute':
+        assert by_kind(docs, 'HTTPRoute', 'plex-http') == [] and by_kind(docs, 'ReferenceGrant') == []
+        return
+    cert = one(docs, 'Certificate', 'plex-tls')['spec']
+    assert cert['dnsNames'] == ['plex.media.example'] and cert['secretName'] == 'plex-tls'
+    redirect = one(docs, 'HTTPRoute', 'plex-http')['spec']
+    assert redirect['parentRefs'] == [{'name': 'homelab', 'namespace': 'gateway', 'sectionName': 'http'}]
+    assert redirect['hostnames'] == ['plex.media.example']
+    assert redirect['rules'] == [{'filters': [{'type': 'RequestRedirect',
+                                               'requestRedirect': {'scheme': 'https', 'statusCode': 301}}]}]
+    grant = one(docs, 'ReferenceGrant', 'plex-gateway-tls')
+    assert grant['metadata']['namespace'] == 'media'
+    gateway = {'group': 'gateway.networking.k8s.io', 'kind': 'Gateway', 'namespace': 'gateway'}
+    assert grant['spec'] == {'from': [gateway],
+                             'to': [{'group': '', 'kind': 'Secret', 'name': 'plex-tls'}]}
 
 
 def test_claim_token_only_while_unclaimed(rendered):
