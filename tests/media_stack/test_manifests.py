@@ -25,7 +25,9 @@ KEYS = {'prowlarr': '1' * 32, 'sonarr': '2' * 32, 'radarr': '3' * 32, 'sabnzbd':
 EXPORT = {'k8s_delivery_mode': 'export', 'k8s_delivery_kubernetes_version': '1.33',
           'media_stack_nfs_server': '192.0.2.10', 'media_stack_nfs_path': '/data', 'media_stack_wire': False,
           'media_stack_api_keys': KEYS, 'media_stack_qbittorrent_password': 'export-Pa55word',
-          'media_stack_jellyfin_admin_password': 'export-Jf-Pa55word'}
+          'media_stack_jellyfin_admin_password': 'export-Jf-Pa55word',
+          # SABnzbd's and Bazarr's login (issue 22): export mode writes it from their init containers
+          'media_stack_arr_password': 'export-Arr-Pa55word'}
 INVENTORY = """
 all:
   children:

@@ -179,6 +179,11 @@ def test_sabnzbd_and_bazarr_enabled_without_their_login_credentials_are_refused(
     assert line.startswith('media_stack_arr_username: media_stack_arr_username is empty'), line
     [line] = _login_lines(media_stack_arr_password='*' * 10)
     assert 'made only of *' in line and '*' * 10 not in line, line
+    [line] = _login_lines(media_stack_arr_username='ad#min')
+    assert "media_stack_arr_username='ad#min' cannot be written into SABnzbd's sabnzbd.ini" in line, line
+    [line] = _login_lines(media_stack_arr_password='pässword')
+    assert 'other than printable ASCII' in line and 'pässword' not in line, line
+    assert _login_lines(media_stack_arr_password='ok #with spaces', media_stack_arr_username='me@home.lan') == []
     assert _login_lines(media_stack_arr_password='*' * 10, media_stack_arr_auth_method='none') == []
     assert _login_lines(media_stack_sabnzbd_enabled=False, media_stack_bazarr_enabled=False,
                         media_stack_arr_username='') == []
