@@ -18,8 +18,8 @@ description:
     call.
   - Bazarr returns its stored API keys and passwords in clear to an authenticated caller, so secrets are compared
     like any other value; they are masked in the result and the diff. C(auth.password), Bazarr's own login, is
-    stored as the MD5 digest of the password: the module compares the digest and sends the password only when it
-    differs.
+    stored as the MD5 digest of the password, so the module compares the digest and sends the password only when
+    it differs.
   - Bazarr's login (C(auth.type) C(form) or C(basic), C(auth.username), C(auth.password)) does not affect the API,
     which only checks the API key.
   - After a write the settings are read back; a value Bazarr did not keep fails the task.
