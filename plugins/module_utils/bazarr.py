@@ -6,18 +6,26 @@
 ``GET /api/system/settings`` returns every setting by section (``general``, ``sonarr``, ``radarr``, ``auth`` ...),
 API keys included, in clear, so a wanted value can always be compared. ``POST /api/system/settings`` takes a form
 whose fields are named ``settings-<section>-<key>``; Bazarr changes only the keys it is given, converts the strings
-back (``true``/``false`` to booleans, digit strings to integers, slashes in ``base_url`` squeezed), validates the whole
-config, writes ``config.yaml`` and answers 204. The API key is the ``X-API-KEY`` header; a wrong one gives 401."""
+back (``true``/``false`` to booleans, digit strings to integers except its ``str_keys`` such as ``password``, slashes
+in ``base_url`` squeezed), validates the whole config, writes ``config.yaml`` and answers 204. ``auth.password`` is
+stored, and returned, as the MD5 hex digest of the posted password (Bazarr's own login scheme), so it is compared as
+that digest. The API key is the ``X-API-KEY`` header; a wrong one gives 401, whatever ``auth.type`` is."""
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
+
+import hashlib
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import ApiClient, MediaApiError
 
 SETTINGS = '/api/system/settings'
 # Keys whose values are secrets in Bazarr's settings: masked in results and diffs.
 SECRET_KEYS = ('apikey', 'password', 'passkey', 'token', 'hashed_password', 'anti_captcha_key', 'flask_secret_key')
+# Keys Bazarr never turns into numbers (config.py str_keys).
+STR_KEYS = ('chmod', 'log_include_filter', 'log_exclude_filter', 'password', 'f_password', 'hashed_password')
+# Settings Bazarr stores as the MD5 hex digest of the posted value (config.py save_settings).
+HASHED = (('auth', 'password'),)
 
 
 def bazarr_client(params):
@@ -36,10 +44,19 @@ def squeeze_slashes(value):
     return value
 
 
+def stored_form(section, key, value):
+    """A wanted value as Bazarr stores it: the MD5 digest for a hashed setting, else normalize()."""
+    if (section, key) in HASHED and value not in (None, ''):
+        return hashlib.md5(str(value).encode('utf-8')).hexdigest()  # noqa: S324 - Bazarr's own scheme
+    return normalize(key, value)
+
+
 def normalize(key, value):
     """A value as Bazarr stores it after its own conversions of a form field."""
     if isinstance(value, bool) or value is None:
         return value
+    if key in STR_KEYS:
+        return str(value)
     if isinstance(value, int):
         return value
     if isinstance(value, str):
@@ -69,7 +86,7 @@ def check_form_safe(section, key, value):
     digits only) would then fail its type check. Refuse such values instead of letting Bazarr drop them."""
     if isinstance(value, (list, dict)):
         raise MediaApiError('{0}.{1}: lists and mappings are not supported; give a single value'.format(section, key))
-    if isinstance(value, str) and value.strip().lstrip('-').isdigit():
+    if isinstance(value, str) and key not in STR_KEYS and value.strip().lstrip('-').isdigit():
         raise MediaApiError('{0}.{1}: Bazarr stores a form value made of digits only as a number; give a number '
                             'if Bazarr expects one, otherwise this value cannot be set through its API'.format(
                                 section, key))

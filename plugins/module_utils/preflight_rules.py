@@ -466,8 +466,41 @@ def rules_media_stack(v, ctx, report, host=''):
                    'use a non-empty name without control characters (any other character, including , ; \\ " '
                    'spaces and non-ASCII, is written escaped into qBittorrent.conf)')
     _media_stack_export_inputs(v, report)
+    _media_stack_login_inputs(v, report)
     _media_stack_wiring_inputs(v, ctx, report)
     _timezone(v, 'media_stack_timezone', report)
+
+
+def _media_stack_login_inputs(v, report):
+    """SABnzbd and Bazarr get their own login with the *arr apps' user and password (issue 22): apply mode generates
+    the password once and keeps it, export mode writes the login from the init containers and needs it given."""
+    apps = [app for app in ('bazarr', 'sabnzbd') if truthy(v.get('media_stack_{0}_enabled'.format(app)))]
+    if not apps or v.get('media_stack_arr_auth_method', 'forms') == 'none':
+        return
+    user = v.get('media_stack_arr_username', 'admin')
+    if not is_template(user) and (not isinstance(user, str) or not user.strip()):
+        report.add(_where(v, 'media_stack_arr_username'), 'media_stack_arr_username is empty, and SABnzbd and Bazarr '
+                   '(enabled: {0}) take their login from it'.format(', '.join(apps)),
+                   'give the user name of the admin UIs, e.g. admin')
+    password = v.get('media_stack_arr_password', '')
+    if v.get('k8s_delivery_mode', 'apply') == 'export' and not password and not _later(v, 'media_stack_arr_password'):
+        report.add(_where(v, 'media_stack_arr_password'), 'SABnzbd and Bazarr (enabled: {0}) get their own login, and '
+                   'k8s_delivery_mode=export keeps no state, so a generated password would change every run'.format(
+                       ', '.join(apps)), 'give media_stack_arr_password, preferably from a vault')
+    elif isinstance(password, str) and password and not is_template(password) and not password.strip('*'):
+        report.add(_where(v, 'media_stack_arr_password'), 'media_stack_arr_password is made only of * characters, '
+                   'which SABnzbd ignores as a password (its UI shows a stored one that way)',
+                   'choose another password')
+    if 'sabnzbd' not in apps:
+        return
+    # sabnzbd.ini is a configobj file: a # starts a comment, a comma makes a list, quotes are syntax; SABnzbd decodes
+    # an encoded password byte by byte, so only ASCII survives
+    if isinstance(user, str) and user.strip() and not is_template(user) and not re.match(r'^[A-Za-z0-9._@-]+$', user):
+        report.add(_where(v, 'media_stack_arr_username'), 'media_stack_arr_username={0!r} cannot be written into '
+                   "SABnzbd's sabnzbd.ini as it is".format(user), 'use letters, digits and . _ @ - only')
+    if isinstance(password, str) and not is_template(password) and re.search(r'[^\x20-\x7e]', password):
+        report.add(_where(v, 'media_stack_arr_password'), 'media_stack_arr_password holds characters other than '
+                   'printable ASCII, which SABnzbd decodes wrongly', 'use printable ASCII characters only')
 
 
 # the apps the wiring configures through their APIs (roles/media_stack/vars/main.yml _media_stack_wired_apps)

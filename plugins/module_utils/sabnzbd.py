@@ -58,6 +58,19 @@ class SabnzbdClient:
                 self.api.url, mode, data.get('error') or 'no reason given'))
         return data
 
+    def login_works(self, username, password):
+        """Whether SABnzbd's web login (interface.LoginPage, the form behind html_login) accepts the pair: a right
+        pair answers a redirect that sets login_cookie, a wrong one the login page again. A read, not a write: this is
+        how a password SABnzbd only shows as asterisks is compared. The password travels in the POST body only."""
+        status, _unused, headers = self.api.request(
+            'POST', '/login/', form=dict(username=username, password=password), raw=True,
+            allow_status=(301, 302, 303, 307, 401, 403))
+        if status == 403:
+            raise MediaApiError('SABnzbd at {0} refused its login page (HTTP 403): this address or host name is not '
+                                'allowed to use the web interface (host_whitelist, local_ranges)'.format(self.api.url))
+        cookies = (headers.get_all('Set-Cookie') if headers is not None else None) or []
+        return status in (301, 302, 303, 307) and any(c.strip().startswith('login_cookie=') for c in cookies)
+
     def get_config(self, section, keyword=None):
         params = dict(section=section)
         if keyword:

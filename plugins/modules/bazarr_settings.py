@@ -17,7 +17,11 @@ description:
     (C(POST /api/system/settings), form fields C(settings-<section>-<key>)). The same settings again make no write
     call.
   - Bazarr returns its stored API keys and passwords in clear to an authenticated caller, so secrets are compared
-    like any other value; they are masked in the result and the diff.
+    like any other value; they are masked in the result and the diff. C(auth.password), Bazarr's own login, is
+    stored as the MD5 digest of the password, so the module compares the digest and sends the password only when
+    it differs.
+  - Bazarr's login (C(auth.type) C(form) or C(basic), C(auth.username), C(auth.password)) does not affect the API,
+    which only checks the API key.
   - After a write the settings are read back; a value Bazarr did not keep fails the task.
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
@@ -51,6 +55,18 @@ options:
 """
 
 EXAMPLES = r"""
+- name: Bazarr's web UI asks for a login (its login form)
+  homelab.mediacluster.bazarr_settings:
+    url: http://10.43.12.12:6767
+    api_key: "{{ bazarr_api_key }}"
+    settings:
+      auth:
+        type: form
+        username: admin
+    secret_settings:
+      auth:
+        password: "{{ vault_bazarr_password }}"
+
 - name: Bazarr takes its series from Sonarr
   homelab.mediacluster.bazarr_settings:
     url: http://10.43.12.12:6767
@@ -90,6 +106,7 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.bazarr import
     form_value,
     is_secret,
     normalize,
+    stored_form,
 )
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
     MediaApiError,
@@ -127,7 +144,7 @@ def _differences(current, wanted, url):
                 raise MediaApiError('settings.{0}.{1} is not a setting Bazarr at {2} reports; check the key in '
                                     'config/config.yaml'.format(section, key, url))
             check_form_safe(section, key, value)
-            if normalize(key, value) != stored[key]:
+            if stored_form(section, key, value) != stored[key]:
                 changes[(section, key)] = value
     return changes
 

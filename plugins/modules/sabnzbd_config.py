@@ -18,6 +18,11 @@ description:
     settings again make no write call.
   - Categories not named in O(categories) and settings not named in O(misc) are left alone.
   - Every call is a form POST carrying the API key in its body, so the key never appears in a URL or an error.
+  - With O(username) and O(password), SABnzbd's web interface asks for that login on its login form
+    (C([misc] username), C(password), C(html_login=1)) from every address; the API key keeps working for API calls.
+    SABnzbd shows a stored password only as asterisks, so the module proves it by logging in (C(POST /login/), a read
+    that changes nothing) and sends the password only when the login fails, the user name changes or none is set.
+    After a change it logs in again and fails when the login does not work.
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
@@ -42,6 +47,16 @@ options:
         or relative to C(complete_dir). Names are compared without case (SABnzbd stores them in lower case).
     type: dict
     default: {}
+  username:
+    description:
+      - The web interface's user (C([misc] username)). Give it with O(password).
+    type: str
+  password:
+    description:
+      - The web interface's password (C([misc] password)), sent in the request body only, never returned. Give it
+        with O(username). SABnzbd ignores a value made only of C(*) (the placeholder its UI shows); the login check
+        after the write then fails the task.
+    type: str
   misc:
     description:
       - C([misc]) settings by their SABnzbd keyword, such as C(download_dir) or C(complete_dir). A keyword SABnzbd
@@ -64,6 +79,13 @@ EXAMPLES = r"""
     categories:
       tv: /data/usenet/complete/tv
       movies: /data/usenet/complete/movies
+
+- name: SABnzbd's web interface asks for a login
+  homelab.mediacluster.sabnzbd_config:
+    url: http://10.43.12.11:8080
+    api_key: "{{ sabnzbd_api_key }}"
+    username: admin
+    password: "{{ vault_sabnzbd_password }}"
 """
 
 RETURN = r"""
@@ -74,7 +96,7 @@ changed_categories:
   elements: str
   sample: [tv]
 changed_settings:
-  description: The C([misc]) keywords that differed.
+  description: The C([misc]) keywords that differed (C(username), C(password) and C(html_login) for the login).
   returned: always
   type: list
   elements: str
@@ -105,6 +127,27 @@ def _shown(keyword, value):
     return MASK if keyword in SECRET_MISC and value not in (None, '') else value
 
 
+def _login_changes(client, params, current_misc):
+    """The [misc] values of the web login that differ: username and html_login are compared as read, the password
+    (shown only as asterisks) by logging in with it."""
+    if params['username'] is None and params['password'] is None:
+        return {}
+    if not params['username'] or not params['password']:
+        raise MediaApiError('the web login needs both username and password (one of them is missing or empty)')
+    changes = {}
+    for keyword, wanted in (('username', params['username']), ('html_login', 1)):
+        section = client.get_config('misc', keyword)
+        current_misc[keyword] = (section or {}).get(keyword)
+        if not same_value(current_misc[keyword], wanted):
+            changes[keyword] = wanted
+    stored = client.get_config('misc', 'password') or {}
+    current_misc['password'] = stored.get('password')
+    if not current_misc['password'] or 'username' in changes or 'html_login' in changes \
+            or not client.login_works(params['username'], params['password']):
+        changes['password'] = params['password']
+    return changes
+
+
 def run(module):
     params = module.params
     client = SabnzbdClient(params)
@@ -126,6 +169,9 @@ def run(module):
         if current is None or not same_value(current.get('dir') or '', folder or ''):
             category_changes[name.lower()] = folder
 
+    login = _login_changes(client, params, current_misc)
+    misc_changes.update(login)
+
     changed = bool(misc_changes or category_changes)
     result = dict(changed=changed, changed_settings=sorted(misc_changes),
                   changed_categories=sorted(category_changes))
@@ -139,10 +185,16 @@ def run(module):
         for keyword, wanted in misc_changes.items():
             answer = client.call('set_config', section='misc', keyword=keyword, value=form_value(wanted))
             stored = ((answer or {}).get('config') or {}).get('misc', {}).get(keyword)
-            if not same_value(stored, wanted):
+            if keyword != 'password' and not same_value(stored, wanted):  # a password reads back as asterisks
                 raise MediaApiError('SABnzbd at {0} did not accept misc.{1}={2!r} (it kept {3!r}); for a folder, '
                                     'check that SABnzbd can create and write it'.format(
                                         client.api.url, keyword, _shown(keyword, wanted), _shown(keyword, stored)))
+        if login and not client.login_works(params['username'], params['password']):
+            raise MediaApiError(
+                'SABnzbd at {0}: the login of user {1} does not work after setting it (SABnzbd did not keep the '
+                'password: it ignores one made only of * characters, and refuses changes while its config is '
+                'locked); give another password (media_stack: media_stack_arr_password)'.format(
+                    client.api.url, params['username']))
         for name, folder in category_changes.items():
             answer = client.call('set_config', section='categories', name=name, dir=folder)
             stored = [c for c in ((answer or {}).get('config') or {}).get('categories') or []
@@ -159,6 +211,8 @@ def main():
         api_key=dict(type='str', required=True, no_log=True),
         categories=dict(type='dict', default={}),
         misc=dict(type='dict', default={}),
+        username=dict(type='str'),
+        password=dict(type='str', no_log=True),
     ), run, lambda p: 'SABnzbd config')
 
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 const KINDS = {
   'gateway.networking.k8s.io/v1 HTTPRoute': 'IoK8sSigsGatewayApiApisV1HTTPRoute',
   'gateway.networking.k8s.io/v1 Gateway': 'IoK8sSigsGatewayApiApisV1Gateway',
+  'gateway.networking.k8s.io/v1beta1 ReferenceGrant': 'IoK8sSigsGatewayApiApisV1beta1ReferenceGrant',
 };
 
 const docs = JSON.parse(readFileSync(0, 'utf8'));

@@ -1,4 +1,4 @@
-"""Test-only validation of Gateway API objects (HTTPRoute, Gateway) with the real upstream constraints.
+"""Test-only validation of Gateway API objects (HTTPRoute, Gateway, ReferenceGrant) with the upstream constraints.
 
 No PyPI, npm or Debian package ships the Gateway API CRD YAML, and GitHub is out of reach, so the collection cannot
 ship the CRD for the delivery layer (docs/delivery.md). What npm does have is @kubernetes-models/gateway-api 2.0.0:

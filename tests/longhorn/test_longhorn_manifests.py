@@ -113,8 +113,9 @@ def test_every_manifest_validates_and_values_use_chart_names(tmp_path, chart_val
         assert values['defaultBackupStore']['backupTargetCredentialSecret'] == 'longhorn-s3'
         # the UI route is the role's own (TLS, redirect, auth), never the chart's
         assert values['httproute'] == {'enabled': False} and values['ingress'] == {'enabled': False}
-        route = by_kind['HTTPRoute'][0]
-        assert route['spec']['parentRefs'] == [{'name': 'homelab', 'namespace': 'gateway'}]
+        route = next(r for r in by_kind['HTTPRoute'] if r['metadata']['name'] == 'longhorn-ui')
+        # attached to the Gateway's HTTPS listener (longhorn_ui_gateway_listeners), the redirect route to its HTTP one
+        assert route['spec']['parentRefs'] == [{'name': 'homelab', 'namespace': 'gateway', 'sectionName': 'https'}]
         assert route['spec']['hostnames'] == ['longhorn.k8s.example.com']
         assert route['spec']['rules'][0]['filters'] == [{'type': 'ExtensionRef', 'extensionRef': {
             'group': 'traefik.io', 'kind': 'Middleware', 'name': 'longhorn-ui-auth'}}]
@@ -185,9 +186,24 @@ def test_httproute_fits_the_gateway_api(tmp_path):
                               longhorn_ui_host='longhorn.k8s.example.com', longhorn_ui_gateway_parent_refs=[parent],
                               longhorn_ui_auth_password='correct horse', k8s_delivery_crd_paths=[NAMES_ONLY_CRD])
     assert code == 0, out[-3000:]
-    route = read_tree(tree)['longhorn-config']['httproute-longhorn-ui.yaml'][0]
+    files = read_tree(tree)['longhorn-config']
+    route = files['httproute-longhorn-ui.yaml'][0]
     assert route['spec']['parentRefs'] == [parent]
-    assert validate_gateway_objects([route]) == [[]]
+    # issue 22 in Gateway API mode: a Certificate for the host, a redirect route on the HTTP listener (301 to https,
+    # no backend, no auth needed to be told to use HTTPS) and the ReferenceGrant for the Gateway's namespace
+    cert = files['certificate-longhorn-ui-tls.yaml'][0]['spec']
+    assert cert['dnsNames'] == ['longhorn.k8s.example.com'] and cert['secretName'] == 'longhorn-ui-tls'
+    redirect = files['httproute-longhorn-ui-http.yaml'][0]
+    assert redirect['spec']['parentRefs'] == [dict(parent, sectionName='http')]
+    assert redirect['spec']['hostnames'] == ['longhorn.k8s.example.com']
+    assert redirect['spec']['rules'] == [{'filters': [{'type': 'RequestRedirect',
+                                                       'requestRedirect': {'scheme': 'https', 'statusCode': 301}}]}]
+    grant = files['referencegrant-longhorn-ui-gateway-tls.yaml'][0]
+    assert grant['metadata']['namespace'] == 'longhorn-system'
+    gateway = {'group': 'gateway.networking.k8s.io', 'kind': 'Gateway', 'namespace': 'gateway'}
+    assert grant['spec'] == {'from': [gateway],
+                             'to': [{'group': '', 'kind': 'Secret', 'name': 'longhorn-ui-tls'}]}
+    assert validate_gateway_objects([route, redirect, grant]) == [[], [], []]
     broken = [{'type': 'ParentReference', 'value': dict(parent, port='https')},
               {'type': 'HTTPPathMatch', 'value': {'type': 'Prefix', 'value': '/'}}]  # the Ingress spelling
     port_errors, path_errors = validate_gateway_objects(broken)

@@ -7,17 +7,24 @@ Incorrect", "Access denied - Hostname verification failed ..." for a Host header
 in host_whitelist); `output=json` answers; `get_config` (section, keyword) answers {"config": {section: ...}} (the
 categories as a list of {name, order, pp, script, dir, newzbin, priority}); an unknown keyword answers {"config": {}};
 `set_config` with section=categories takes name/keyword plus the category fields, with another section
-keyword + value, and answers the stored item. This fake also records as a violation an API key sent in a URL (the
-module must keep it out of URLs and logs) and any call without output=json.
+keyword + value, and answers the stored item. Passwords ([misc] password, config.OptionPassword) are reported as ten
+asterisks when set, and set_config ignores a value made only of asterisks (what the UI sends back unchanged). The web
+login (interface.LoginPage, POST /login/ with username and password): with html_login on and both set, the right
+pair answers 303 with a login_cookie, a wrong one 200 with the login page again; with no login configured it redirects
+without a cookie. This fake also records as a violation an API key sent in a URL (the module must keep it out of
+URLs and logs), a password in a URL, and any API call without output=json.
 
 Bazarr (bazarr/api/system/settings.py, app/config.py, api/utils.py): `GET /api/system/settings` returns every section
 with API keys in clear (flask_secret_key left out); `POST /api/system/settings` takes form fields
-`settings-<section>-<key>`, converts them like Bazarr's save_settings (digit strings to int, 'true'/'false' to
-booleans, slashes squeezed in base_url), validates the types (a failure is HTTP 500) and answers 204. Auth: X-API-KEY
+`settings-<section>-<key>`, converts them like Bazarr's save_settings (digit strings to int except the str_keys such
+as password, 'true'/'false' to booleans, slashes squeezed in base_url, settings-auth-password stored as its MD5 hex
+digest unless it equals the stored value), validates the types and auth.type in (None, basic, form) (a failure is
+HTTP 500) and answers 204. Auth: X-API-KEY
 header, or apikey in the query or form; otherwise 401. A key the real Bazarr does not know is recorded as a violation.
 """
 
 import copy
+import hashlib
 import secrets
 import urllib.parse
 
@@ -28,7 +35,9 @@ SAB_MISC = {
     'api_key': '', 'nzb_key': 'nzbkey0123456789abcdef0123456789', 'host_whitelist': [],
     'download_dir': 'Downloads/incomplete', 'complete_dir': 'Downloads/complete', 'inet_exposure': 0,
     'local_ranges': [], 'permissions': '', 'username': '', 'password': '', 'enable_https': 0, 'port': '8080',
+    'html_login': 1,
 }
+SAB_STARS = '*' * 10
 
 
 def sab_category(name, folder='', order=0):
@@ -43,6 +52,7 @@ class FakeSabnzbd(FakeApp):
         self.categories = [sab_category(name, order=i) for i, name in enumerate(categories)]
         self.modes = []           # (mode, section) of every authenticated call
         self.unwritable = set()   # folders set_config refuses (SABnzbd keeps the old value)
+        self.logins = []          # True/False per web login attempt with credentials
 
     @property
     def writes(self):
@@ -51,7 +61,29 @@ class FakeSabnzbd(FakeApp):
     def category(self, name):
         return next((c for c in self.categories if c['name'] == name), None)
 
+    def _login(self, params):
+        misc = self.misc
+        if not (misc['html_login'] and misc['username'] and misc['password']):
+            return 303, '', {'Location': '/'}  # check_login(): nothing to log in to
+        if not params.get('username') and not params.get('password'):
+            return 200, '<html>login form</html>', None
+        ok = params.get('username') == misc['username'] and params.get('password') == misc['password']
+        self.logins.append(ok)
+        if ok:
+            cookie = 'login_cookie={0}; HttpOnly; Path=/'.format(secrets.token_hex(20))
+            return 303, '', {'Location': '/', 'Set-Cookie': cookie}
+        return 200, '<html>Authentication failed, check username/password.</html>', None
+
     def handle(self, method, path, query, headers, raw):
+        if path in ('/login', '/login/', '/sabnzbd/login', '/sabnzbd/login/'):
+            if 'password' in query:
+                self.violations.append('{0} {1}: password sent in the URL'.format(method, path))
+            params = {k: v[-1] for k, v in urllib.parse.parse_qs((raw or b'').decode(), keep_blank_values=True).items()}
+            host = (headers.get('Host') or '').rsplit(':', 1)[0].lower()
+            if host not in ('localhost', '127.0.0.1') and host not in self.misc['host_whitelist']:
+                return 403, 'Access denied - Hostname verification failed: https://sabnzbd.org/hostname-check', None
+            with self.lock:
+                return self._login(params)
         if path not in ('/api', '/sabnzbd/api'):
             self.violations.append('{0} {1}: SABnzbd only has /api'.format(method, path))
             return 404, 'Not Found', None
@@ -89,9 +121,10 @@ class FakeSabnzbd(FakeApp):
                 return {'categories': found} if found else {}
             return {'categories': copy.deepcopy(items)}
         if section == 'misc':
+            shown = dict(copy.deepcopy(self.misc), password=SAB_STARS if self.misc['password'] else '')
             if keyword:
-                return {'misc': {keyword: copy.deepcopy(self.misc[keyword])}} if keyword in self.misc else {}
-            return {'misc': copy.deepcopy(self.misc)}
+                return {'misc': {keyword: shown[keyword]}} if keyword in shown else {}
+            return {'misc': shown}
         self.violations.append('get_config section={0}: not emulated'.format(section))
         return {}
 
@@ -119,6 +152,8 @@ class FakeSabnzbd(FakeApp):
         if section != 'misc' or keyword not in self.misc:
             return {'status': False, 'error': 'Config item does not exist'}
         value = params.get('value')
+        if keyword == 'password' and value and not value.strip('*'):
+            value = None  # OptionPassword.set: the asterisks the UI shows are not a new password
         if value is not None and not (keyword.endswith('_dir') and value in self.unwritable):
             current = self.misc[keyword]
             if isinstance(current, list):
@@ -126,7 +161,10 @@ class FakeSabnzbd(FakeApp):
             elif isinstance(current, int):
                 value = int(value)
             self.misc[keyword] = value
-        return {'config': {'misc': {keyword: copy.deepcopy(self.misc[keyword])}}}
+        stored = self.misc[keyword]
+        if keyword == 'password' and stored:
+            stored = SAB_STARS
+        return {'config': {'misc': {keyword: copy.deepcopy(stored)}}}
 
 
 # -------------------------------------------------------------------------------------------------------- Bazarr
@@ -146,14 +184,18 @@ BAZARR_TYPES = {'ip': str, 'port': int, 'base_url': str, 'use_sonarr': bool, 'us
                 'username': str, 'password': str}
 
 
+BAZARR_STR_KEYS = ('chmod', 'log_include_filter', 'log_exclude_filter', 'password', 'f_password', 'hashed_password')
+
+
 def _bazarr_value(key, value):
     """What Bazarr's save_settings makes of one form value."""
     if value in ('None', 'null', 'undefined'):
         return None
-    try:
-        value = int(value)
-    except ValueError:
-        pass
+    if key not in BAZARR_STR_KEYS:
+        try:
+            value = int(value)
+        except ValueError:
+            pass
     if key == 'base_url' and isinstance(value, str):
         while '//' in value:
             value = value.replace('//', '/')
@@ -193,7 +235,13 @@ class FakeBazarr(FakeApp):
                         or parts[2] not in staged[parts[1]]:
                     self.violations.append('POST settings: {0} is not a Bazarr setting'.format(name))
                     continue
-                staged[parts[1]][parts[2]] = _bazarr_value(parts[2], values[0])
+                value = _bazarr_value(parts[2], values[0])
+                stored = self.settings['auth']['password']
+                if name == 'settings-auth-password' and value is not None and value != stored:
+                    value = hashlib.md5(str(value).encode('utf-8')).hexdigest()  # noqa: S324 - Bazarr's own scheme
+                staged[parts[1]][parts[2]] = value
+            if staged['auth']['type'] not in (None, 'basic', 'form'):
+                return 500, {'message': 'Internal Server Error', 'detail': 'auth.type must be basic or form'}, None
             for section, values in staged.items():
                 for key, value in values.items():
                     wanted = BAZARR_TYPES.get(key)

@@ -3,6 +3,8 @@
 init-container scripts that seed the API keys (run with dash and mawk on real files), and the whole wiring through
 playbooks/60_media.yml (first run configures, rerun changes nothing and makes no write call)."""
 
+import base64
+import hashlib
 import os
 import re
 import subprocess
@@ -293,6 +295,34 @@ def test_sabnzbd_seed_adds_misc_when_missing(tmp_path):
     assert text.count('[misc]') == 1
 
 
+def sab_decode(value):
+    """SABnzbd's config.decode_password: ENC: and two hex digits per character."""
+    assert value.startswith('ENC:'), value
+    return ''.join(chr(int(value[i:i + 2], 16)) for i in range(4, len(value), 2))
+
+
+LOGIN_PASSWORD = 'c0rrect h0rse #battery'
+
+
+@pytest.mark.parametrize('shell', SHELLS)
+def test_sabnzbd_seed_writes_the_login(tmp_path, shell):
+    """Issue 22 (export mode has no wiring): the init container writes the web login; the password in SABnzbd's
+    encoded form, so its # and space survive the ini syntax; the servers' password lines are not touched."""
+    ini = tmp_path / 'sabnzbd.ini'
+    ini.write_text(USER_INI)
+    env = dict(SAB_ENV, SAB_CONFIG_DIR=str(tmp_path), SAB_USERNAME='admin', SAB_PASSWORD=LOGIN_PASSWORD)
+    seed('seed-sabnzbd-ini.sh', env, shell)
+    lines = ini.read_text().splitlines()
+    misc = lines[lines.index('[misc]') + 1:lines.index('[logging]')]
+    assert 'username = admin' in misc and 'html_login = 1' in misc
+    [password] = [line.split(' = ', 1)[1] for line in misc if line.startswith('password = ')]
+    assert sab_decode(password) == LOGIN_PASSWORD and LOGIN_PASSWORD not in ini.read_text()
+    assert 'password = s3cret' in lines, 'the news server password was touched'
+    before = ini.read_bytes()
+    seed('seed-sabnzbd-ini.sh', env, shell)
+    assert ini.read_bytes() == before
+
+
 BAZARR_YAML = """analytics:
   enabled: false
 auth:
@@ -338,6 +368,30 @@ def test_bazarr_seed_fresh_and_existing(tmp_path, shell):
     seed('seed-bazarr-config.sh', digits, shell)
     text = (tmp_path / 'digits' / 'config' / 'config.yaml').read_text()
     assert yaml.safe_load(text)['auth']['apikey'] == '12345678901234567890123456789012', 'must stay a string'
+
+
+@pytest.mark.parametrize('shell', SHELLS)
+def test_bazarr_seed_writes_the_login(tmp_path, shell):
+    """Issue 22: auth.type form, the user (YAML-quoted) and the MD5 digest Bazarr stores, rewritten where they stand;
+    the Sonarr API key and every other line are kept."""
+    conf = tmp_path / 'config' / 'config.yaml'
+    conf.parent.mkdir()
+    conf.write_text(BAZARR_YAML)
+    env = {'BAZARR_API_KEY': 'fedcba9876543210fedcba9876543210', 'BAZARR_CONFIG_DIR': str(tmp_path),
+           'BAZARR_USERNAME': "o'admin", 'BAZARR_PASSWORD': LOGIN_PASSWORD}
+    seed('seed-bazarr-config.sh', env, shell)
+    expected = yaml.safe_load(BAZARR_YAML)
+    expected['auth'] = {'apikey': 'fedcba9876543210fedcba9876543210', 'type': 'form', 'username': "o'admin",
+                        'password': hashlib.md5(LOGIN_PASSWORD.encode()).hexdigest()}  # noqa: S324
+    assert yaml.safe_load(conf.read_text()) == expected
+    assert len(conf.read_text().splitlines()) == len(BAZARR_YAML.splitlines())
+    before = conf.read_bytes()
+    seed('seed-bazarr-config.sh', env, shell)
+    assert conf.read_bytes() == before
+    fresh = dict(env, BAZARR_CONFIG_DIR=str(tmp_path / 'fresh'), BAZARR_AUTH_TYPE='basic')
+    seed('seed-bazarr-config.sh', fresh, shell)
+    assert yaml.safe_load((tmp_path / 'fresh' / 'config' / 'config.yaml').read_text()) == {
+        'auth': dict(expected['auth'], type='basic')}
 
 
 def test_bazarr_seed_adds_auth_to_a_config_without_it(tmp_path):
@@ -392,7 +446,14 @@ def test_wiring_with_sabnzbd_and_bazarr(tmp_path, kube, all_apps):  # noqa: F811
                                     ssl=False, apikey=apps['sonarr'].api_key)
     assert bazarr['radarr']['ip'] == 'radarr.media.svc.cluster.local' and bazarr['radarr']['port'] == 7878
     assert bazarr['radarr']['apikey'] == apps['radarr'].api_key
-    for secret in (sab.api_key, apps['bazarr'].api_key, apps['sonarr'].api_key):
+    # issue 22: both behind their own login, the *arr apps' user and the password kept in the credentials Secret
+    stored = get(url, '/api/v1/namespaces/media/secrets/media-stack-credentials')['data']
+    password = base64.b64decode(stored['arr-password']).decode()
+    assert sab.misc['username'] == 'admin' and sab.misc['password'] == password and sab.misc['html_login'] == 1
+    assert sab.logins and sab.logins[-1] is True
+    assert bazarr['auth'] == dict(bazarr['auth'], type='form', username='admin',
+                                  password=hashlib.md5(password.encode()).hexdigest())  # noqa: S324
+    for secret in (sab.api_key, apps['bazarr'].api_key, apps['sonarr'].api_key, password):
         assert secret not in output
 
     deployment = get(url, '/apis/apps/v1/namespaces/media/deployments/sabnzbd')

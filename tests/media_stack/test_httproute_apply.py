@@ -56,9 +56,15 @@ def test_httproutes_apply_then_rerun_changes_nothing(tmp_path, kube):
         path = '/apis/gateway.networking.k8s.io/v1/namespaces/media/httproutes/' + app
         with urllib.request.urlopen(url + path, timeout=10) as response:
             route = json.loads(response.read())
-        assert route['spec']['parentRefs'] == PARENT_REFS
+        assert route['spec']['parentRefs'] == [dict(PARENT_REFS[0], sectionName='https')]
         assert route['spec']['hostnames'] == ['{0}.media.home.arpa'.format(app)]
         assert route['spec']['rules'][0]['backendRefs'] == [{'kind': 'Service', 'name': app, 'port': port}]
+        with urllib.request.urlopen(url + path + '-http', timeout=10) as response:
+            redirect = json.loads(response.read())
+        assert redirect['spec']['parentRefs'] == [dict(PARENT_REFS[0], sectionName='http')]
+    grant = '/apis/gateway.networking.k8s.io/v1beta1/namespaces/media/referencegrants/media-stack-gateway-tls'
+    with urllib.request.urlopen(url + grant, timeout=10) as response:
+        assert json.loads(response.read())['spec']['from'][0]['namespace'] == 'gateway'
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(url + '/apis/networking.k8s.io/v1/namespaces/media/ingresses/sonarr', timeout=10)
     changed, output = play(tmp_path, 'media-stack-httproute-apply-2', kubeconfig)

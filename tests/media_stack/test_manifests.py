@@ -25,7 +25,9 @@ KEYS = {'prowlarr': '1' * 32, 'sonarr': '2' * 32, 'radarr': '3' * 32, 'sabnzbd':
 EXPORT = {'k8s_delivery_mode': 'export', 'k8s_delivery_kubernetes_version': '1.33',
           'media_stack_nfs_server': '192.0.2.10', 'media_stack_nfs_path': '/data', 'media_stack_wire': False,
           'media_stack_api_keys': KEYS, 'media_stack_qbittorrent_password': 'export-Pa55word',
-          'media_stack_jellyfin_admin_password': 'export-Jf-Pa55word'}
+          'media_stack_jellyfin_admin_password': 'export-Jf-Pa55word',
+          # SABnzbd's and Bazarr's login (issue 22): export mode writes it from their init containers
+          'media_stack_arr_password': 'export-Arr-Pa55word'}
 INVENTORY = """
 all:
   children:
@@ -351,7 +353,8 @@ def routed(tmp_path_factory):
 
 
 def test_httproute_one_route_per_app_to_its_service(routed):
-    routes = {d['metadata']['name']: d for d in routed.values() if d['kind'] == 'HTTPRoute'}
+    routes = {d['metadata']['name']: d for d in routed.values() if d['kind'] == 'HTTPRoute'
+              and not d['metadata']['name'].endswith('-http')}
     services = {d['metadata']['name']: d for d in routed.values() if d['kind'] == 'Service'}
     assert not [d for d in routed.values() if d['kind'] == 'Ingress']
     assert sorted(routes) == sorted(ALL_APPS)
@@ -369,9 +372,35 @@ def test_httproute_one_route_per_app_to_its_service(routed):
 
 def test_httproutes_pass_the_gateway_api_validators(routed):
     from ..gateway_api.validator import validate_gateway_objects
-    routes = [d for d in routed.values() if d['kind'] == 'HTTPRoute']
-    assert len(routes) == len(ALL_APPS)
+    routes = [d for d in routed.values() if d['kind'] in ('HTTPRoute', 'ReferenceGrant')]
+    assert len(routes) == 2 * len(ALL_APPS) + 1  # HTTPS route and redirect route per app, one ReferenceGrant
     assert validate_gateway_objects(routes) == [[]] * len(routes)
+
+
+def test_httproute_every_app_gets_tls_and_a_redirect(routed):
+    """Issue 22 in Gateway API mode, as in Ingress mode: a cert-manager Certificate per host; the app's HTTPRoute on the
+    Gateway's HTTPS listener; a second HTTPRoute on its HTTP listener whose one rule redirects to https with 301 (no
+    backend, no port: the spec derives 443 from the scheme); a ReferenceGrant that lets the Gateway in its own
+    namespace use exactly those Secrets in its listeners' certificateRefs."""
+    by_name = {(d['kind'], d['metadata']['name']): d for d in routed.values()}
+    for app in ALL_APPS:
+        host = '{0}.media.home.arpa'.format(app)
+        cert = by_name[('Certificate', app + '-tls')]
+        assert cert['metadata']['namespace'] == 'media'
+        assert cert['spec']['dnsNames'] == [host] and cert['spec']['secretName'] == app + '-tls'
+        assert cert['spec']['issuerRef'] == {'group': 'cert-manager.io', 'kind': 'ClusterIssuer', 'name': 'homelab'}
+        assert by_name[('HTTPRoute', app)]['spec']['parentRefs'] == PARENT_REFS
+        redirect = by_name[('HTTPRoute', app + '-http')]['spec']
+        assert redirect['parentRefs'] == [{'name': 'homelab', 'namespace': 'gateway', 'sectionName': 'http'}]
+        assert redirect['hostnames'] == [host]
+        assert redirect['rules'] == [{'filters': [{'type': 'RequestRedirect',
+                                                   'requestRedirect': {'scheme': 'https', 'statusCode': 301}}]}]
+    grant = by_name[('ReferenceGrant', 'media-stack-gateway-tls')]
+    assert grant['apiVersion'] == 'gateway.networking.k8s.io/v1beta1' and grant['metadata']['namespace'] == 'media'
+    assert grant['spec']['from'] == [{'group': 'gateway.networking.k8s.io', 'kind': 'Gateway', 'namespace': 'gateway'}]
+    assert sorted(to['name'] for to in grant['spec']['to']) == sorted(app + '-tls' for app in ALL_APPS)
+    assert all(to['group'] == '' and to['kind'] == 'Secret' for to in grant['spec']['to'])
+    assert not [d for d in routed.values() if d['kind'] in ('Ingress', 'Middleware')]
 
 
 def test_gateway_api_validators_reject_a_bad_route(routed):

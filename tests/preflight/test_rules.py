@@ -179,3 +179,35 @@ def test_deprecated_lxc_names_are_known_to_the_unknown_variable_check():
     rules.unknown_variables({'w3': ['proxmox_k3s_lxc_render_group', 'proxmox_k3s_lxc_restrat']}, specs, report,
                             lambda name: None)
     assert [line.split(':')[0] for line in report.lines()] == ['w3 proxmox_k3s_lxc_restrat'], report.lines()
+
+
+EXTRAS = {'media_stack_sabnzbd_enabled': True, 'media_stack_bazarr_enabled': 'yes', 'media_stack_timezone': 'Etc/UTC',
+          'media_stack_api_node': 'k3s-cp1', 'media_stack_nfs_server': 'nas', 'media_stack_nfs_path': '/data'}
+
+
+def _login_lines(**extra):
+    return [line for line in rules.role_problems('media_stack', dict(EXTRAS, **extra))
+            if line.startswith(('media_stack_arr_username', 'media_stack_arr_password'))]
+
+
+def test_sabnzbd_and_bazarr_enabled_without_their_login_credentials_are_refused():
+    """Issue 22: SABnzbd and Bazarr get their own login from the *arr apps' credentials; an enabled one without them
+    stops the preflight with what to set. Apply mode generates and keeps a password; export mode (no state, the init
+    containers write the login) needs it given; a password of asterisks only is what SABnzbd ignores."""
+    assert _login_lines() == []  # apply mode: the password is generated once and kept in the Secret
+    [line] = _login_lines(k8s_delivery_mode='export', media_stack_api_keys={'sabnzbd': 'a' * 32, 'bazarr': 'b' * 32})
+    assert line.startswith('media_stack_arr_password: SABnzbd and Bazarr (enabled: bazarr, sabnzbd) get their own '
+                           'login, and k8s_delivery_mode=export keeps no state'), line
+    assert 'give media_stack_arr_password' in line
+    [line] = _login_lines(media_stack_arr_username='')
+    assert line.startswith('media_stack_arr_username: media_stack_arr_username is empty'), line
+    [line] = _login_lines(media_stack_arr_password='*' * 10)
+    assert 'made only of *' in line and '*' * 10 not in line, line
+    [line] = _login_lines(media_stack_arr_username='ad#min')
+    assert "media_stack_arr_username='ad#min' cannot be written into SABnzbd's sabnzbd.ini" in line, line
+    [line] = _login_lines(media_stack_arr_password='pässword')
+    assert 'other than printable ASCII' in line and 'pässword' not in line, line
+    assert _login_lines(media_stack_arr_password='ok #with spaces', media_stack_arr_username='me@home.lan') == []
+    assert _login_lines(media_stack_arr_password='*' * 10, media_stack_arr_auth_method='none') == []
+    assert _login_lines(media_stack_sabnzbd_enabled=False, media_stack_bazarr_enabled=False,
+                        media_stack_arr_username='') == []

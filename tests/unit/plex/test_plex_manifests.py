@@ -108,7 +108,7 @@ def test_every_manifest_validates_independently(rendered, version):
     for doc in docs:
         key = (doc['apiVersion'], doc['kind'])
         where = '{0} {1}'.format(doc['kind'], doc['metadata']['name'])
-        if key == ('gateway.networking.k8s.io/v1', 'HTTPRoute'):
+        if key[0].startswith('gateway.networking.k8s.io/'):
             continue  # kubernetes-validate has no Gateway API: test_httproute_passes_the_gateway_api_validators
         if key in schemas:
             validator = jsonschema.Draft7Validator(strict(schemas[key]))
@@ -280,16 +280,38 @@ def test_services_ingress_and_backups(rendered):
 def test_httproute_passes_the_gateway_api_validators(rendered):
     from ...gateway_api.validator import validate_gateway_objects
     name, docs, _prefs = rendered
-    routes = by_kind(docs, 'HTTPRoute')
+    routes = by_kind(docs, 'HTTPRoute') + by_kind(docs, 'ReferenceGrant')
     if SCENARIOS[name].get('plex_route') != 'httproute':
         assert routes == []
         return
-    assert len(routes) == 1
-    assert validate_gateway_objects(routes) == [[]]
+    assert len(routes) == 3  # the route, the redirect route, the ReferenceGrant
+    assert validate_gateway_objects(routes) == [[], [], []]
+    routes = by_kind(docs, 'HTTPRoute', 'plex')
     broken = json.loads(json.dumps(routes[0]))
     broken['spec']['rules'][0]['backendRefs'][0]['port'] = 'pms'
     [errors] = validate_gateway_objects([broken])
     assert errors and all(e.startswith('/spec/rules/0/backendRefs/0/port: type') for e in errors)
+
+
+def test_httproute_gets_tls_and_a_redirect(rendered):
+    """Issue 22 in Gateway API mode, as with the Ingress: a Certificate for plex.<domain>, a redirect HTTPRoute on the
+    Gateway's HTTP listener (301 to https) and a ReferenceGrant letting the Gateway's namespace use the Secret."""
+    name, docs, _prefs = rendered
+    if SCENARIOS[name].get('plex_route') != 'httproute':
+        assert by_kind(docs, 'HTTPRoute', 'plex-http') == [] and by_kind(docs, 'ReferenceGrant') == []
+        return
+    cert = one(docs, 'Certificate', 'plex-tls')['spec']
+    assert cert['dnsNames'] == ['plex.media.example'] and cert['secretName'] == 'plex-tls'
+    redirect = one(docs, 'HTTPRoute', 'plex-http')['spec']
+    assert redirect['parentRefs'] == [{'name': 'homelab', 'namespace': 'gateway', 'sectionName': 'http'}]
+    assert redirect['hostnames'] == ['plex.media.example']
+    assert redirect['rules'] == [{'filters': [{'type': 'RequestRedirect',
+                                               'requestRedirect': {'scheme': 'https', 'statusCode': 301}}]}]
+    grant = one(docs, 'ReferenceGrant', 'plex-gateway-tls')
+    assert grant['metadata']['namespace'] == 'media'
+    gateway = {'group': 'gateway.networking.k8s.io', 'kind': 'Gateway', 'namespace': 'gateway'}
+    assert grant['spec'] == {'from': [gateway],
+                             'to': [{'group': '', 'kind': 'Secret', 'name': 'plex-tls'}]}
 
 
 def test_claim_token_only_while_unclaimed(rendered):
@@ -333,3 +355,39 @@ def test_direct_lan_access_and_lan_networks(rendered):
     assert connections[0] == 'http://{0}:32400'.format(first_gpu)
     if SCENARIOS[name].get('plex_domain', 'media.example'):
         assert connections[1:] == ['https://plex.media.example:443']
+
+
+# LAN Service on/off x domain set/unset: the customConnections string the role writes into Preferences.xml.
+LAN = 'http://192.168.1.50:32400'
+INGRESS = 'https://plex.media.example:443'
+CONNECTION_CASES = {
+    'lan-and-domain': ({'plex_lan_service': 'loadbalancer', 'plex_domain': 'media.example'}, [LAN, INGRESS]),
+    'lan-and-domain-httproute': ({'plex_lan_service': 'loadbalancer', 'plex_domain': 'media.example',
+                                  'plex_route': 'httproute', 'plex_gateway_parent_refs': [{'name': 'homelab'}]},
+                                 [LAN, INGRESS]),
+    'lan-only': ({'plex_lan_service': 'loadbalancer', 'plex_domain': ''}, [LAN]),
+    'domain-only': ({'plex_lan_service': 'none', 'plex_domain': 'media.example'}, [INGRESS]),
+    # nothing to advertise: the attribute is still owned and emptied, so an address from an earlier run (a LAN
+    # Service or a domain since switched off) is no longer offered to clients
+    'neither': ({'plex_lan_service': 'none', 'plex_domain': ''}, []),
+}
+
+
+@pytest.mark.parametrize('case', sorted(CONNECTION_CASES))
+def test_custom_connections_preference_string(case, tmp_path):
+    """customConnections lists what a client can really use, in the order it should try them: the LAN Service's
+    address over plain HTTP on port 32400 first (Plex's own certificate on that port is issued for *.plex.direct
+    names only, so https://<LAN address> would fail verification), then the route's HTTPS URL, whose certificate
+    cert-manager issues for plex.<domain> (Ingress or HTTPRoute alike)."""
+    settings, expected = CONNECTION_CASES[case]
+    out = tmp_path / 'manifests.json'
+    extra = tmp_path / 'vars.json'
+    extra.write_text(json.dumps(dict(settings, plex_lan_address='192.168.1.50', out=str(out))))
+    code, output = run_logged('plex-render-connections-' + case, [
+        str(VENV_BIN / 'ansible-playbook'), '-i', str(HERE / 'inventory'), str(HERE / 'render.yml'),
+        '-e', '@' + str(extra)])
+    assert code == 0, tail(output)
+    prefs = json.loads(pathlib.Path(str(out) + '.prefs.json').read_text())
+    assert prefs['customConnections'] == ','.join(expected)
+    docs = json.loads(out.read_text())
+    assert len(by_kind(docs, 'Service', 'plex-lan')) == (1 if settings['plex_lan_service'] != 'none' else 0)
