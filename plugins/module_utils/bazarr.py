@@ -13,7 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import ApiClient, MediaApiError
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import ApiClient, MediaApiError
 
 SETTINGS = '/api/system/settings'
 # Keys whose values are secrets in Bazarr's settings: masked in results and diffs.

@@ -83,6 +83,10 @@ retries:
 """
 
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
+    MediaApiError,
+    run_media_module,
+)
 from ansible_collections.homelab.mediacluster.plugins.module_utils.bazarr import (
     SETTINGS,
     bazarr_client,
@@ -90,10 +94,6 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.bazarr import
     form_value,
     is_secret,
     normalize,
-)
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    MediaApiError,
-    run_media_module,
 )
 
 MASK = '********'

@@ -163,16 +163,16 @@ retries:
 """
 
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
+    MediaApiError,
+    normalize_path,
+    run_media_module,
+)
 from ansible_collections.homelab.mediacluster.plugins.module_utils.jellyfin import (
     COLLECTION_TYPES,
     JellyfinClient,
     library_view,
-    normalize_path,
     plan_libraries,
-)
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    MediaApiError,
-    run_media_module,
 )
 
 DEFAULT_LIBRARIES = [

@@ -103,12 +103,12 @@ import json
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.qbittorrent import QbittorrentClient
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
     MediaApiError,
     normalize_path,
     run_media_module,
 )
+from ansible_collections.homelab.mediacluster.plugins.module_utils.qbittorrent import QbittorrentClient
 
 # Preferences that hold a folder: compared without trailing slashes (qBittorrent may report /data/torrents/).
 PATH_PREFERENCES = frozenset(['save_path', 'temp_path', 'export_dir', 'export_dir_fin'])

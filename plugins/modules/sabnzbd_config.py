@@ -87,15 +87,15 @@ retries:
 """
 
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
+    MediaApiError,
+    run_media_module,
+)
 from ansible_collections.homelab.mediacluster.plugins.module_utils.sabnzbd import (
     SECRET_MISC,
     SabnzbdClient,
     form_value,
     same_value,
-)
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    MediaApiError,
-    run_media_module,
 )
 
 MASK = '********'

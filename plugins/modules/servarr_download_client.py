@@ -122,8 +122,8 @@ retries:
 """
 
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import run_media_module
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    run_media_module,
     servarr_argument_spec,
     servarr_client,
     sync_provider,

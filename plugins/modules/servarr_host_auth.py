@@ -88,12 +88,8 @@ retries:
   sample: 0
 """
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    MediaApiError,
-    run_media_module,
-    servarr_argument_spec,
-    servarr_client,
-)
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import MediaApiError, run_media_module
+from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import servarr_argument_spec, servarr_client
 
 SHOWN = ('authenticationMethod', 'authenticationRequired', 'username')
 

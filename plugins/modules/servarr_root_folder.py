@@ -85,12 +85,8 @@ retries:
 """
 
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    normalize_path,
-    run_media_module,
-    servarr_argument_spec,
-    servarr_client,
-)
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import normalize_path, run_media_module
+from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import servarr_argument_spec, servarr_client
 
 
 def run(module):

@@ -138,16 +138,16 @@ def module_args(qbt, password, **extra):
 @contextlib.contextmanager
 def counted_writes(monkeypatch):
     """Every API call but GETs and the login that the modules make, as (method, path)."""
-    from ansible_collections.homelab.mediacluster.plugins.module_utils import servarr
+    from ansible_collections.homelab.mediacluster.plugins.module_utils import app_api
     writes = []
-    original = servarr.ApiClient.request
+    original = app_api.ApiClient.request
 
     def request(self, method, path, **kwargs):
         if method != 'GET' and not path.endswith('/auth/login'):
             writes.append((method, path))
         return original(self, method, path, **kwargs)
 
-    monkeypatch.setattr(servarr.ApiClient, 'request', request)
+    monkeypatch.setattr(app_api.ApiClient, 'request', request)
     yield writes
 
 
