@@ -111,7 +111,8 @@ valid:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_scheduling, cluster_semantics
+from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics
+from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_yaml import YAML_IMPORT_ERROR
 
 
 def main():
@@ -128,8 +129,8 @@ def main():
         },
         supports_check_mode=True,
     )
-    if cluster_scheduling.YAML_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib('PyYAML'), exception=cluster_scheduling.YAML_IMPORT_ERROR)
+    if YAML_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib('PyYAML'), exception=YAML_IMPORT_ERROR)
     params = module.params
     try:
         result = cluster_semantics.check(
