@@ -43,8 +43,8 @@ def connection_argument_spec():
 
 def run_media_module(options, run, title, base=connection_argument_spec):
     """The main() of every media API module: the shared connection options (``base()``) plus the module's own
-    ``options``, check mode, and the one error class caught once. ``title(params)`` names the object in the error
-    message ("Root folder /data/media/tv: ...")."""
+    ``options``, check mode, the one error class caught once, and the result's ``diff`` only in diff mode.
+    ``title(params)`` names the object in the error message ("Root folder /data/media/tv: ...")."""
     spec = base()
     spec.update(options)
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
@@ -52,6 +52,8 @@ def run_media_module(options, run, title, base=connection_argument_spec):
         result = run(module)
     except MediaApiError as exc:
         module.fail_json(msg='{0}: {1}'.format(title(module.params), exc))
+    if not module._diff:
+        result.pop('diff', None)
     module.exit_json(**result)
 
 

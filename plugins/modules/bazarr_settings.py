@@ -22,14 +22,10 @@ description:
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
-  - homelab.mediacluster.servarr
+  - homelab.mediacluster.app_api
 attributes:
-  check_mode:
-    description: Reports what would change and writes nothing.
-    support: full
   diff_mode:
     description: Returns the managed settings before and after, with secrets masked.
-    support: full
 options:
   api_key:
     description: Bazarr's API key (C(auth.apikey) in C(config/config.yaml)), sent as the C(X-API-KEY) header.

@@ -24,6 +24,8 @@ description:
     anything is applied or written; see C(docs/delivery.md).
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
+extends_documentation_fragment:
+  - homelab.mediacluster.attributes.read_only
 requirements:
   - PyYAML (on the host the module runs on)
 options:
@@ -71,12 +73,8 @@ options:
     default: true
 attributes:
   check_mode:
-    description: Runs in check mode and predicts the result without changing anything on the target.
-    support: full
     details: Reads nothing but its arguments and changes nothing; it runs the same in check mode.
   diff_mode:
-    description: Returns the state before and after (what would change, in check mode) when run with --diff.
-    support: none
     details: There is nothing to diff.
 """
 

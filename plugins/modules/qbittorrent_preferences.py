@@ -21,14 +21,12 @@ description:
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
-  - homelab.mediacluster.servarr
+  - homelab.mediacluster.app_api
 attributes:
   check_mode:
     description: Reports what would change and writes nothing (it still logs in, which changes no setting).
-    support: full
   diff_mode:
     description: Returns the managed preferences and categories before and after; passwords are never shown.
-    support: full
 options:
   username:
     description: WebUI user name.

@@ -21,14 +21,10 @@ description:
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
-  - homelab.mediacluster.servarr
+  - homelab.mediacluster.app_api
 attributes:
-  check_mode:
-    description: Reports what would change and writes nothing.
-    support: full
   diff_mode:
     description: Returns the managed categories and settings before and after; secrets are masked.
-    support: full
 options:
   api_key:
     description:
