@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from ..conftest import ROOT
+from ..module_runner import run_module
 from ..peers.qbittorrent_real import RealQbittorrent, missing_reason, private_network
-from .conftest import SHELLS, run_module, shell_command
+from .conftest import SHELLS, shell_command
 
 TEMPLATES = ROOT / 'roles' / 'media_stack' / 'templates' / 'manifests'
 
