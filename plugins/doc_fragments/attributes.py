@@ -7,28 +7,33 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 
-def _attributes(check_mode, diff_mode):
-    """The attributes block: the two modes' descriptions (written once) with each mode's support and details."""
-    return '\n'.join([
-        'options: {}',
-        'attributes:',
-        '  check_mode:',
-        '    description: Runs in check mode and predicts the result without changing anything on the target.',
-        check_mode,
-        '  diff_mode:',
-        '    description: Returns the state before and after (what would change, in check mode) when run with --diff.',
-        diff_mode,
-        '',
-    ])
-
-
 class ModuleDocFragment(object):
-    """Check and diff mode support, written once. A module extends one of these and may add its own details (or a
-    more precise description) under attributes; its keys win over the fragment's."""
+    # Check and diff mode support, written once. A module extends one of these and may add its own details (or a
+    # more precise description) under attributes; its keys win over the fragment's. The blocks are string literals:
+    # ansible-test sanity reads doc fragments without running them.
 
     # A module that changes something and supports both modes fully.
-    DOCUMENTATION = _attributes('    support: full', '    support: full')
+    DOCUMENTATION = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Runs in check mode and predicts the result without changing anything on the target.
+    support: full
+  diff_mode:
+    description: Returns the state before and after (what would change, in check mode) when run with --diff.
+    support: full
+"""
 
     # A module that only reads (an info module, a validator): the same in check mode, nothing to diff.
-    READ_ONLY = _attributes('    support: full\n    details: Read-only; runs the same in check mode.',
-                            '    support: none\n    details: Read-only; there is nothing to diff.')
+    READ_ONLY = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Runs in check mode and predicts the result without changing anything on the target.
+    support: full
+    details: Read-only; runs the same in check mode.
+  diff_mode:
+    description: Returns the state before and after (what would change, in check mode) when run with --diff.
+    support: none
+    details: Read-only; there is nothing to diff.
+"""

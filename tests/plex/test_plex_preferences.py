@@ -89,7 +89,7 @@ def test_existing_attribute_keeps_its_position(tmp_path, samples, writes):
     shutil.copy(samples / 'claimed.xml', path)
     order = list(attrs(path))
     result = run(path=str(path), preferences={'HardwareAcceleratedEncoders': True,
-                                                           'customConnections': 'https://plex.media.example:443'})
+                                              'customConnections': 'https://plex.media.example:443'})
     assert result['changed'] is True
     assert list(attrs(path)) == order
     assert [c['name'] for c in result['changes']] == ['HardwareAcceleratedEncoders', 'customConnections']
