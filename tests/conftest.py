@@ -46,6 +46,16 @@ def repo_root():
     return ROOT
 
 
+@pytest.fixture(scope='session')
+def example_media_plex_export(tmp_path_factory):
+    """Every object 60_media.yml and 70_plex.yml export for inventory/example (offline), rendered once per test
+    session for the Pod Security tests (tests/plex) and the checkov agreement test (tests/unit/semantics). Callers
+    must not change the list."""
+    from tests.plex.test_plex_pod_security import export_trees
+
+    return export_trees(tmp_path_factory.mktemp('example'), 'psa-example-export', ROOT / 'inventory' / 'example', {})
+
+
 @contextlib.contextmanager
 def cache_lock(name):
     """An exclusive lock on .cache/<name>.lock for the time of a one-off install into a cache shared by the test

@@ -8,6 +8,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
+    # The API connection, and check/diff support, of the modules that talk to the Proxmox VE API (proxmoxer).
     DOCUMENTATION = r'''
 options:
   api_host:
@@ -58,10 +59,61 @@ options:
       - A task that fails sooner fails the module with its C(TASK ERROR) line, not as a timeout.
     type: int
     default: 300
+attributes:
+  check_mode:
+    support: full
+    description: Nothing is written; the result says what would change.
+  diff_mode:
+    support: full
+    description: Before and after values of every managed config key.
 requirements:
   - proxmoxer >= 2.0
   - requests
 notes:
   - The modules are in the C(homelab.mediacluster.proxmox) action group, so the connection can be set once with
     C(module_defaults).
+'''
+
+    # Settings a container and a VM share, described once (proxmox_lxc, proxmox_vm).
+    GUEST = r'''
+options:
+  cores:
+    description: CPU cores.
+    type: int
+  memory:
+    description: Memory in MiB.
+    type: int
+  tags:
+    description: Tags (compared as a set).
+    type: list
+    elements: str
+  description:
+    description: Notes shown in the PVE web UI.
+    type: str
+'''
+
+    # A container's device passthrough entries (devN), as proxmox_lxc (API) and pct_set (pct on the host) take them.
+    # The module describes the option itself (how it writes the entries); the entries' fields are described here.
+    DEVICES = r'''
+options:
+  devices:
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description: Absolute path of the host device, under C(/dev/).
+        type: str
+        required: true
+      gid:
+        description: Group id of the device node inside the container (e.g. the container's C(render) group).
+        type: int
+      uid:
+        description: Owner id of the device node inside the container.
+        type: int
+      mode:
+        description: Access mode of the device node, four octal digits such as C("0660") (quote it in YAML).
+        type: str
+      deny_write:
+        description: Make the device read-only inside the container.
+        type: bool
 '''

@@ -8,33 +8,9 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """Connection options shared by the media stack API modules."""
+    """The API key of the *arr apps (Sonarr, Radarr, Lidarr, Readarr, Prowlarr), next to the app_api fragment."""
 
     DOCUMENTATION = r"""
-options:
-  url:
-    description: Base URL of the app, such as C(http://10.43.12.7:8989), without C(/api).
-    type: str
-    required: true
-  timeout:
-    description: Seconds to wait for one HTTP answer before failing (a hung app is not retried).
-    type: int
-    default: 30
-  wait_timeout:
-    description: Seconds to keep retrying while the app is not ready (connection refused, HTTP 502/503/504).
-    type: int
-    default: 300
-  wait_interval:
-    description: Seconds between two attempts while waiting for the app.
-    type: int
-    default: 5
-  validate_certs:
-    description: Verify the TLS certificate when O(url) is HTTPS.
-    type: bool
-    default: true
-"""
-
-    API_KEY = r"""
 options:
   api_key:
     description: The app's API key, sent as the C(X-Api-Key) header. A wrong key fails with a message saying so.

@@ -17,7 +17,7 @@ __metaclass__ = type
 
 import hashlib
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import ApiClient, MediaApiError
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import ApiClient, MediaApiError
 
 SETTINGS = '/api/system/settings'
 # Keys whose values are secrets in Bazarr's settings: masked in results and diffs.

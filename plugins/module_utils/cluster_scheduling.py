@@ -21,15 +21,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import traceback
-
-try:
-    import yaml
-except ImportError:  # the module reports it (missing_required_lib), see k8s_semantics_check
-    yaml = None
-    YAML_IMPORT_ERROR = traceback.format_exc()
-else:
-    YAML_IMPORT_ERROR = None
+# PyYAML or None: the guard is in k8s_yaml.py; k8s_semantics_check reports a missing PyYAML (missing_required_lib).
+from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_yaml import yaml
 
 # Annotation a DaemonSet can carry to say which extended resources its pods advertise, comma separated.
 PROVIDES_ANNOTATION = 'mediacluster.homelab/provides-resources'

@@ -13,7 +13,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import ApiClient, MediaApiError
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
+    ApiClient,
+    MediaApiError,
+    normalize_path,
+)
 
 CLIENT = 'homelab.mediacluster'
 DEVICE = 'Ansible'
@@ -36,12 +40,6 @@ def authorization(token=None):
     if token:
         parts.append(('Token', token))
     return 'MediaBrowser ' + ', '.join('{0}={1}'.format(k, _quote(v)) for k, v in parts)
-
-
-def normalize_path(path):
-    if path and len(path) > 1:
-        return path.rstrip('/')
-    return path
 
 
 class JellyfinClient:

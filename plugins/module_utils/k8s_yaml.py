@@ -2,7 +2,11 @@
 # Copyright: homelab.mediacluster developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """One manifest as readable YAML: keys in the given order, lists indented under their key, multi-line strings as
-literal blocks. Shared by the k8s_yaml filter and the k8s_export_tree module, so both write the same bytes."""
+literal blocks. Shared by the k8s_yaml filter and the k8s_export_tree module, so both write the same bytes.
+
+Also the collection's one PyYAML import guard for module_utils: ``yaml`` is None and YAML_IMPORT_ERROR holds the
+traceback when PyYAML is missing (cluster_scheduling.py takes ``yaml`` from here; the modules k8s_export_tree and
+k8s_semantics_check report it with missing_required_lib)."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -13,7 +17,7 @@ import traceback
 
 try:
     import yaml
-except ImportError:  # the module reports it (missing_required_lib), see k8s_export_tree
+except ImportError:  # the modules report it (missing_required_lib)
     yaml = None
     YAML_IMPORT_ERROR = traceback.format_exc()
 else:

@@ -62,6 +62,27 @@ def proxmox_argument_spec():
     )
 
 
+def guest_argument_spec():
+    """The connection plus the options a container and a VM share (cores, memory, tags and description are
+    documented in the proxmox.guest fragment; each module describes the others, whose meaning differs a little)."""
+    spec = proxmox_argument_spec()
+    spec.update(
+        vmid=dict(type='int'),
+        node=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'started', 'stopped', 'restarted', 'absent']),
+        cores=dict(type='int'),
+        memory=dict(type='int'),
+        disk_size=dict(type='int'),
+        nameserver=dict(type='str'),
+        searchdomain=dict(type='str'),
+        onboot=dict(type='bool'),
+        tags=dict(type='list', elements='str'),
+        description=dict(type='str'),
+        restart_on_change=dict(type='bool', default=False),
+    )
+    return spec
+
+
 def check_proxmoxer(module):
     if not HAS_PROXMOXER:
         module.fail_json(msg=missing_required_lib('proxmoxer'), exception=PROXMOXER_ERROR)
@@ -335,6 +356,48 @@ def converge_power(guest, kind, node, vmid, *, status, pending, result):
         if action in ('start', 'reboot'):
             result['pending_keys'] = []
     return 'stopped' if action == 'shutdown' else 'running'
+
+
+def common_settings(params, int_keys, str_keys):
+    """{key: value string} of the settings a container and a VM share: the sizes in int_keys, the strings in
+    str_keys (given as they are), onboot as 1/0 and tags normalised; options left unset are not managed."""
+    out = {}
+    for key in int_keys:
+        if params.get(key) is not None:
+            out[key] = str(params[key])
+    for key in str_keys:
+        if params.get(key) is not None:
+            out[key] = params[key]
+    if params.get('onboot') is not None:
+        out['onboot'] = '1' if params['onboot'] else '0'
+    if params.get('tags') is not None:
+        out['tags'] = normalise_tags(params['tags'])
+    return out
+
+
+def same_common(key, want, have, int_keys):
+    """Whether have already satisfies want for a key both guest kinds share (sizes, onboot, tags, description);
+    None for any other key (the module compares it). have is not None."""
+    if key in int_keys:
+        return str(want) == str(have)
+    if key == 'onboot':
+        return bool(parse_bool(want)) == bool(parse_bool(have))
+    if key == 'tags':
+        return normalise_tags(want) == normalise_tags(have)
+    if key == 'description':
+        return str(want).rstrip('\n') == str(have).rstrip('\n')
+    return None
+
+
+def destroy_guest(guest, kind, node, vmid, **params):
+    """Stop the guest if it runs, then destroy it (each Proxmox task waited for). params: of the DELETE call."""
+    noun = GUEST_KINDS[kind][0]
+    base = '/nodes/{0}/{1}/{2}'.format(node, kind, vmid)
+    if guest.client.get(base + '/status/current').get('status') == 'running':
+        upid = guest.client.post(base + '/status/stop')
+        guest.client.wait_task(node, upid, '{0}: stopping {1} {2}'.format(guest.name, noun, vmid))
+    upid = guest.client.delete(base, **params)
+    guest.client.wait_task(node, upid, '{0}: destroying {1} {2}'.format(guest.name, noun, vmid))
 
 
 def describe(exc):

@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import ApiClient, MediaApiError
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import ApiClient, MediaApiError
 
 
 def _cookie(headers):

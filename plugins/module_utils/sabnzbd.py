@@ -15,7 +15,7 @@ __metaclass__ = type
 
 import json
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import ApiClient, MediaApiError
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import ApiClient, MediaApiError
 
 # Values SABnzbd keeps secret in [misc]: never returned by the modules, masked in diffs.
 SECRET_MISC = ('api_key', 'nzb_key', 'password', 'email_pwd')

@@ -26,14 +26,10 @@ description:
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
-  - homelab.mediacluster.servarr
+  - homelab.mediacluster.app_api
 attributes:
-  check_mode:
-    description: Reports what would change and writes nothing.
-    support: full
   diff_mode:
     description: Returns the managed settings before and after, with secrets masked.
-    support: full
 options:
   api_key:
     description: Bazarr's API key (C(auth.apikey) in C(config/config.yaml)), sent as the C(X-API-KEY) header.
@@ -99,6 +95,10 @@ retries:
 """
 
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
+    MediaApiError,
+    run_media_module,
+)
 from ansible_collections.homelab.mediacluster.plugins.module_utils.bazarr import (
     SETTINGS,
     bazarr_client,
@@ -107,10 +107,6 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.bazarr import
     is_secret,
     normalize,
     stored_form,
-)
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    MediaApiError,
-    run_media_module,
 )
 
 MASK = '********'

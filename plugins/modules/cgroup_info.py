@@ -19,15 +19,8 @@ description:
   - Read-only. It does not fail when memory is missing; the caller decides (C(node_prep) asserts on RV(available)).
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
-attributes:
-  check_mode:
-    description: Runs in check mode and predicts the result without changing anything on the target.
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    description: Returns the state before and after (what would change, in check mode) when run with --diff.
-    support: none
-    details: Read-only; there is nothing to diff.
+extends_documentation_fragment:
+  - homelab.mediacluster.attributes.read_only
 options: {}
 """
 

@@ -29,7 +29,7 @@ description:
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
-  - homelab.mediacluster.servarr
+  - homelab.mediacluster.app_api
 attributes:
   check_mode:
     description:
@@ -37,11 +37,9 @@ attributes:
         changes no setting).
       - On a server whose wizard has not run it cannot log in yet, so it reports every library of O(libraries) as
         to be created; it does not call C(GET /Startup/User), which creates the first user.
-    support: full
   diff_mode:
     description: Returns the wizard state, the managed settings and the managed libraries before and after; the
       password is never shown.
-    support: full
 options:
   admin_username:
     description: Name of the administrator the wizard creates, and the user the module logs in as afterwards.
@@ -163,16 +161,16 @@ retries:
 """
 
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
+    MediaApiError,
+    normalize_path,
+    run_media_module,
+)
 from ansible_collections.homelab.mediacluster.plugins.module_utils.jellyfin import (
     COLLECTION_TYPES,
     JellyfinClient,
     library_view,
-    normalize_path,
     plan_libraries,
-)
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    MediaApiError,
-    run_media_module,
 )
 
 DEFAULT_LIBRARIES = [

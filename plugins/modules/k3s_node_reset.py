@@ -28,6 +28,8 @@ description:
   - Stop the k3s unit first (C(ansible.builtin.systemd_service) C(state=stopped)); the module does not manage units.
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
+extends_documentation_fragment:
+  - homelab.mediacluster.attributes
 options:
   unmount:
     description:
@@ -75,13 +77,6 @@ options:
         fails naming that mount instead.
     type: bool
     default: true
-attributes:
-  check_mode:
-    description: Runs in check mode and predicts the result without changing anything on the target.
-    support: full
-  diff_mode:
-    description: Returns the state before and after (what would change, in check mode) when run with --diff.
-    support: full
 notes:
   - Runs as root on the node. Linux only.
 """

@@ -22,6 +22,8 @@ description:
   - Files that carry O(marker) but are no longer produced are reported in RV(stale), never deleted.
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
+extends_documentation_fragment:
+  - homelab.mediacluster.attributes
 requirements:
   - PyYAML (on the host the module runs on)
 options:
@@ -49,12 +51,7 @@ options:
     type: str
     required: true
 attributes:
-  check_mode:
-    description: Runs in check mode and predicts the result without changing anything on the target.
-    support: full
   diff_mode:
-    description: Returns the state before and after (what would change, in check mode) when run with --diff.
-    support: full
     details: The content of Secrets is never shown in the diff.
 notes:
   - Make the task C(no_log) when O(manifests) holds Secrets, as the k8s_delivery role does.

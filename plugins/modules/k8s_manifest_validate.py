@@ -24,6 +24,8 @@ description:
   - Used by the P(homelab.mediacluster.k8s_delivery#role) role; see C(docs/delivery.md).
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
+extends_documentation_fragment:
+  - homelab.mediacluster.attributes.read_only
 options:
   manifests:
     description:
@@ -50,12 +52,8 @@ options:
     default: true
 attributes:
   check_mode:
-    description: Runs in check mode and predicts the result without changing anything on the target.
-    support: full
     details: Validation reads nothing but local files and changes nothing; it runs the same in check mode.
   diff_mode:
-    description: Returns the state before and after (what would change, in check mode) when run with --diff.
-    support: none
     details: There is nothing to diff; the apply or export step shows the diff.
 requirements:
   - kubernetes-validate

@@ -24,6 +24,8 @@ description:
     anything is applied or written; see C(docs/delivery.md).
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
+extends_documentation_fragment:
+  - homelab.mediacluster.attributes.read_only
 requirements:
   - PyYAML (on the host the module runs on)
 options:
@@ -71,12 +73,8 @@ options:
     default: true
 attributes:
   check_mode:
-    description: Runs in check mode and predicts the result without changing anything on the target.
-    support: full
     details: Reads nothing but its arguments and changes nothing; it runs the same in check mode.
   diff_mode:
-    description: Returns the state before and after (what would change, in check mode) when run with --diff.
-    support: none
     details: There is nothing to diff.
 """
 
@@ -111,7 +109,8 @@ valid:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_scheduling, cluster_semantics
+from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics
+from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_yaml import YAML_IMPORT_ERROR
 
 
 def main():
@@ -128,8 +127,8 @@ def main():
         },
         supports_check_mode=True,
     )
-    if cluster_scheduling.YAML_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib('PyYAML'), exception=cluster_scheduling.YAML_IMPORT_ERROR)
+    if YAML_IMPORT_ERROR:
+        module.fail_json(msg=missing_required_lib('PyYAML'), exception=YAML_IMPORT_ERROR)
     params = module.params
     try:
         result = cluster_semantics.check(

@@ -24,15 +24,6 @@ description:
     C(K8S_AUTH_*) environment variables apply.
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
-attributes:
-  check_mode:
-    description: Runs in check mode and predicts the result without changing anything on the target.
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    description: Returns the state before and after (what would change, in check mode) when run with --diff.
-    support: none
-    details: Read-only; there is nothing to diff.
 options:
   claim:
     description: Name of the Longhorn RWX PersistentVolumeClaim.
@@ -52,6 +43,7 @@ options:
         missing.
     type: str
 extends_documentation_fragment:
+  - homelab.mediacluster.attributes.read_only
   - homelab.mediacluster.kubernetes_auth
 requirements:
   - kubernetes >= 24.2.0

@@ -32,6 +32,8 @@ description:
     previous file is restored and the task fails with exportfs' message.
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
+extends_documentation_fragment:
+  - homelab.mediacluster.attributes
 options:
   name:
     description:
@@ -99,13 +101,6 @@ options:
       - Directory of drop-in exports files, read to find conflicting exports and fsid clashes.
     type: path
     default: /etc/exports.d
-attributes:
-  check_mode:
-    description: Runs in check mode and predicts the result without changing anything on the target.
-    support: full
-  diff_mode:
-    description: Returns the state before and after (what would change, in check mode) when run with --diff.
-    support: full
 notes:
   - The main file C(/etc/exports) and every C(*.exports) file in O(exports_dir) are read for conflicts; only
     O(dest) is ever written.

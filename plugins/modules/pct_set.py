@@ -22,6 +22,8 @@ description:
   - Check mode runs only C(pct config); diff mode shows the managed keys before and after.
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
+extends_documentation_fragment:
+  - homelab.mediacluster.proxmox.devices
 attributes:
   check_mode:
     support: full
@@ -40,25 +42,6 @@ options:
         M(homelab.mediacluster.proxmox_lxc) uses). C(devN) keys beyond the list are deleted. Leave unset to not
         manage devices.
       - C(pct set <vmid> --dev<N> <path>[,deny-write=<1|0>][,gid=<gid>][,mode=<mode>][,uid=<uid>]).
-    type: list
-    elements: dict
-    suboptions:
-      path:
-        description: Absolute path of the host device, under C(/dev/).
-        type: str
-        required: true
-      gid:
-        description: Group id of the device node inside the container.
-        type: int
-      uid:
-        description: Owner id of the device node inside the container.
-        type: int
-      mode:
-        description: Access mode of the device node, four octal digits such as C("0660") (quote it in YAML).
-        type: str
-      deny_write:
-        description: Make the device read-only inside the container.
-        type: bool
   options:
     description:
       - Other root-only keys, as PVE property strings - C(mpN) (bind mounts such as C(/srv/media,mp=/media)),

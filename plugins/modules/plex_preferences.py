@@ -28,13 +28,6 @@ description:
     something).
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
-attributes:
-  check_mode:
-    description: Runs in check mode and predicts the result without changing anything on the target.
-    support: full
-  diff_mode:
-    description: Returns the state before and after (what would change, in check mode) when run with --diff.
-    support: full
 options:
   path:
     description:
@@ -63,6 +56,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - homelab.mediacluster.attributes
   - ansible.builtin.files
 """
 

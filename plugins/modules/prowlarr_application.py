@@ -24,15 +24,11 @@ description:
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
+  - homelab.mediacluster.app_api
   - homelab.mediacluster.servarr
-  - homelab.mediacluster.servarr.api_key
 attributes:
-  check_mode:
-    description: Reports what would change and writes nothing.
-    support: full
   diff_mode:
     description: Returns the application's settings before and after, with secrets masked.
-    support: full
 options:
   name:
     description: Name of the application in Prowlarr (unique, compared without case).
@@ -116,8 +112,8 @@ retries:
 """
 
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import run_media_module
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    run_media_module,
     servarr_argument_spec,
     servarr_client,
     sync_provider,
@@ -137,8 +133,6 @@ def run(module):
                            update_secrets=params['update_secrets'], state=params['state'],
                            check_mode=module.check_mode)
     result['retries'] = client.retries
-    if not module._diff:
-        result.pop('diff', None)
     return result
 
 

@@ -24,13 +24,8 @@ author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.proxmox
-attributes:
-  check_mode:
-    support: full
-    description: Nothing is written; the result says what would change.
-  diff_mode:
-    support: full
-    description: Before and after values of every managed config key.
+  - homelab.mediacluster.proxmox.guest
+  - homelab.mediacluster.proxmox.devices
 options:
   hostname:
     description:
@@ -67,12 +62,6 @@ options:
   disk_size:
     description:
       - Root disk size in GiB. On an existing container the disk is grown to this size; shrinking is refused.
-    type: int
-  cores:
-    description: CPU cores.
-    type: int
-  memory:
-    description: Memory in MiB.
     type: int
   swap:
     description: Swap in MiB.
@@ -111,25 +100,6 @@ options:
     description:
       - Device passthrough entries, written as C(dev0), C(dev1)... in list order. Entries beyond the list are removed.
         Leave unset to not manage devices. Needs root@pam password login (PVE 8.1 or later).
-    type: list
-    elements: dict
-    suboptions:
-      path:
-        description: Absolute path of the host device, under C(/dev/).
-        type: str
-        required: true
-      gid:
-        description: Group id of the device node inside the container (e.g. the container's C(render) group).
-        type: int
-      uid:
-        description: Owner id of the device node inside the container.
-        type: int
-      mode:
-        description: Access mode of the device node, four octal digits such as C(0660).
-        type: str
-      deny_write:
-        description: Pass the device read-only.
-        type: bool
   mount_points:
     description:
       - Mount points, C(mpN) key to PVE property string, for example V(mp0) set to C(local-lvm:100,mp=/var/lib/data)
@@ -141,13 +111,6 @@ options:
     type: bool
   startup:
     description: Startup order string, e.g. C(order=2,up=30).
-    type: str
-  tags:
-    description: Tags (compared as a set).
-    type: list
-    elements: str
-  description:
-    description: Notes shown in the PVE web UI.
     type: str
   restart_on_change:
     description:
@@ -243,14 +206,16 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.homelab.mediacluster.plugins.module_utils.proxmox import (
     ProxmoxClient,
     ProxmoxError,
+    common_settings,
     converge_power,
+    destroy_guest,
+    guest_argument_spec,
     join_props,
     normalise_props,
-    normalise_tags,
     parse_bool,
     parse_size,
-    proxmox_argument_spec,
     run_module,
+    same_common,
     split_props,
 )
 
@@ -308,16 +273,7 @@ class Container(object):
         """{key: value string} of every key the options manage (rootfs size is handled apart)."""
         p = self.p
         out = {'hostname': p['hostname']}
-        for key in INT_KEYS:
-            if p.get(key) is not None:
-                out[key] = str(p[key])
-        for key in ('nameserver', 'searchdomain', 'startup', 'description'):
-            if p.get(key) is not None:
-                out[key] = p[key]
-        if p.get('onboot') is not None:
-            out['onboot'] = '1' if p['onboot'] else '0'
-        if p.get('tags') is not None:
-            out['tags'] = normalise_tags(p['tags'])
+        out.update(common_settings(p, INT_KEYS, ('nameserver', 'searchdomain', 'startup', 'description')))
         for key, value in (p.get('net') or {}).items():
             out[key] = value
         for key, value in (p.get('mount_points') or {}).items():
@@ -347,14 +303,9 @@ class Container(object):
         """True if the current value have already satisfies want for key."""
         if have is None:
             return want is None or (key == 'features' and want == '')
-        if key in INT_KEYS:
-            return str(want) == str(have)
-        if key == 'onboot':
-            return bool(parse_bool(want)) == bool(parse_bool(have))
-        if key == 'tags':
-            return normalise_tags(want) == normalise_tags(have)
-        if key == 'description':
-            return str(want).rstrip('\n') == str(have).rstrip('\n')
+        common = same_common(key, want, have, INT_KEYS)
+        if common is not None:
+            return common
         if key == 'startup':
             return split_props(want) == split_props(have)
         if key == 'features':
@@ -588,35 +539,21 @@ class Container(object):
                 result['vmid'] = vmid
             return result
         node = entry['node']
-        base = '/nodes/{0}/lxc/{1}'.format(node, vmid)
         result.update(changed=True, vmid=vmid, node=node,
                       diff=dict(before={'hostname': entry.get('name'), 'vmid': vmid, 'node': node}, after={}))
-        if self.check:
-            return result
-        if self.client.get(base + '/status/current').get('status') == 'running':
-            upid = self.client.post(base + '/status/stop')
-            self.client.wait_task(node, upid, '{0}: stopping container {1}'.format(self.name, vmid))
-        upid = self.client.delete(base, purge=1)
-        self.client.wait_task(node, upid, '{0}: destroying container {1}'.format(self.name, vmid))
+        if not self.check:
+            destroy_guest(self, 'lxc', node, vmid, purge=1)
         return result
 
 
 def argument_spec():
-    spec = proxmox_argument_spec()
+    spec = guest_argument_spec()
     spec.update(
         hostname=dict(type='str', required=True),
-        vmid=dict(type='int'),
-        node=dict(type='str'),
-        state=dict(type='str', default='present', choices=['present', 'started', 'stopped', 'restarted', 'absent']),
         ostemplate=dict(type='str'),
         storage=dict(type='str', default='local-lvm'),
-        disk_size=dict(type='int'),
-        cores=dict(type='int'),
-        memory=dict(type='int'),
         swap=dict(type='int'),
         net=dict(type='dict'),
-        nameserver=dict(type='str'),
-        searchdomain=dict(type='str'),
         ssh_public_keys=dict(type='str', no_log=False),
         password=dict(type='str', no_log=True),
         unprivileged=dict(type='bool'),
@@ -629,11 +566,7 @@ def argument_spec():
             deny_write=dict(type='bool'),
         )),
         mount_points=dict(type='dict'),
-        onboot=dict(type='bool'),
         startup=dict(type='str'),
-        tags=dict(type='list', elements='str'),
-        description=dict(type='str'),
-        restart_on_change=dict(type='bool', default=False),
     )
     return spec
 

@@ -22,13 +22,7 @@ author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.proxmox
-attributes:
-  check_mode:
-    support: full
-    description: Nothing is written; the result says what would change.
-  diff_mode:
-    support: full
-    description: Before and after values of every managed config key.
+  - homelab.mediacluster.proxmox.guest
 options:
   name:
     description:
@@ -61,12 +55,6 @@ options:
     type: str
     choices: [present, started, stopped, restarted, absent]
     default: present
-  cores:
-    description: CPU cores.
-    type: int
-  memory:
-    description: Memory in MiB.
-    type: int
   disk:
     description: The disk O(disk_size) applies to.
     type: str
@@ -97,13 +85,6 @@ options:
   onboot:
     description: Start the VM when the node boots.
     type: bool
-  tags:
-    description: Tags (compared as a set).
-    type: list
-    elements: str
-  description:
-    description: Notes shown in the PVE web UI.
-    type: str
   restart_on_change:
     description:
       - Reboot a running VM that has pending changes (cores, memory, cloud-init) so they apply. Otherwise the module
@@ -190,12 +171,13 @@ from ansible.module_utils.six.moves.urllib.parse import quote, unquote
 from ansible_collections.homelab.mediacluster.plugins.module_utils.proxmox import (
     ProxmoxClient,
     ProxmoxError,
+    common_settings,
     converge_power,
-    normalise_tags,
-    parse_bool,
+    destroy_guest,
+    guest_argument_spec,
     parse_size,
-    proxmox_argument_spec,
     run_module,
+    same_common,
     split_props,
 )
 
@@ -225,17 +207,7 @@ class Vm(object):
 
     def desired(self):
         p = self.p
-        out = {}
-        for key in INT_KEYS:
-            if p.get(key) is not None:
-                out[key] = str(p[key])
-        for key in ('ciuser', 'nameserver', 'searchdomain', 'description'):
-            if p.get(key) is not None:
-                out[key] = p[key]
-        if p.get('onboot') is not None:
-            out['onboot'] = '1' if p['onboot'] else '0'
-        if p.get('tags') is not None:
-            out['tags'] = normalise_tags(p['tags'])
+        out = common_settings(p, INT_KEYS, ('ciuser', 'nameserver', 'searchdomain', 'description'))
         for key, value in (p.get('ipconfig') or {}).items():
             out[key] = value
         if p.get('sshkeys') is not None:
@@ -246,18 +218,13 @@ class Vm(object):
     def same(key, want, have):
         if have is None:
             return False
-        if key in INT_KEYS:
-            return str(want) == str(have)
-        if key == 'onboot':
-            return bool(parse_bool(want)) == bool(parse_bool(have))
-        if key == 'tags':
-            return normalise_tags(want) == normalise_tags(have)
+        common = same_common(key, want, have, INT_KEYS)
+        if common is not None:
+            return common
         if key == 'sshkeys':
             return normalise_keys(unquote(want)) == normalise_keys(unquote(str(have)))
         if re.fullmatch(r'ipconfig\d+', key):
             return split_props(want) == split_props(have)
-        if key == 'description':
-            return str(want).rstrip('\n') == str(have).rstrip('\n')
         return str(want) == str(have)
 
     def locate(self):
@@ -440,43 +407,25 @@ class Vm(object):
         if entry is None:
             return result
         node = entry['node']
-        base = '/nodes/{0}/qemu/{1}'.format(node, vmid)
         result.update(changed=True, vmid=vmid, node=node,
                       diff=dict(before={'name': entry.get('name'), 'vmid': vmid, 'node': node}, after={}))
-        if self.check:
-            return result
-        if self.client.get(base + '/status/current').get('status') == 'running':
-            upid = self.client.post(base + '/status/stop')
-            self.client.wait_task(node, upid, '{0}: stopping VM {1}'.format(self.name, vmid))
-        upid = self.client.delete(base, purge=1, **{'destroy-unreferenced-disks': 1})
-        self.client.wait_task(node, upid, '{0}: destroying VM {1}'.format(self.name, vmid))
+        if not self.check:
+            destroy_guest(self, 'qemu', node, vmid, purge=1, **{'destroy-unreferenced-disks': 1})
         return result
 
 
 def main():
-    spec = proxmox_argument_spec()
+    spec = guest_argument_spec()
     spec.update(
         name=dict(type='str', required=True),
-        vmid=dict(type='int'),
-        node=dict(type='str'),
         clone=dict(type='str'),
         full=dict(type='bool', default=True),
         storage=dict(type='str'),
-        state=dict(type='str', default='present', choices=['present', 'started', 'stopped', 'restarted', 'absent']),
-        cores=dict(type='int'),
-        memory=dict(type='int'),
         disk=dict(type='str', default='scsi0'),
-        disk_size=dict(type='int'),
         ipconfig=dict(type='dict'),
         ciuser=dict(type='str'),
         cipassword=dict(type='str', no_log=True),
         sshkeys=dict(type='str', no_log=False),
-        nameserver=dict(type='str'),
-        searchdomain=dict(type='str'),
-        onboot=dict(type='bool'),
-        tags=dict(type='list', elements='str'),
-        description=dict(type='str'),
-        restart_on_change=dict(type='bool', default=False),
         wait_for_agent=dict(type='bool', default=False),
         agent_timeout=dict(type='int', default=300),
     )

@@ -21,14 +21,12 @@ description:
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
-  - homelab.mediacluster.servarr
+  - homelab.mediacluster.app_api
 attributes:
   check_mode:
     description: Reports what would change and writes nothing (it still logs in, which changes no setting).
-    support: full
   diff_mode:
     description: Returns the managed preferences and categories before and after; passwords are never shown.
-    support: full
 options:
   username:
     description: WebUI user name.
@@ -103,12 +101,12 @@ import json
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.qbittorrent import QbittorrentClient
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
     MediaApiError,
     normalize_path,
     run_media_module,
 )
+from ansible_collections.homelab.mediacluster.plugins.module_utils.qbittorrent import QbittorrentClient
 
 # Preferences that hold a folder: compared without trailing slashes (qBittorrent may report /data/torrents/).
 PATH_PREFERENCES = frozenset(['save_path', 'temp_path', 'export_dir', 'export_dir_fin'])

@@ -26,14 +26,10 @@ description:
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
-  - homelab.mediacluster.servarr
+  - homelab.mediacluster.app_api
 attributes:
-  check_mode:
-    description: Reports what would change and writes nothing.
-    support: full
   diff_mode:
     description: Returns the managed categories and settings before and after; secrets are masked.
-    support: full
 options:
   api_key:
     description:
@@ -109,15 +105,15 @@ retries:
 """
 
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
+    MediaApiError,
+    run_media_module,
+)
 from ansible_collections.homelab.mediacluster.plugins.module_utils.sabnzbd import (
     SECRET_MISC,
     SabnzbdClient,
     form_value,
     same_value,
-)
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    MediaApiError,
-    run_media_module,
 )
 
 MASK = '********'

@@ -23,15 +23,11 @@ description:
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
+  - homelab.mediacluster.app_api
   - homelab.mediacluster.servarr
-  - homelab.mediacluster.servarr.api_key
 attributes:
-  check_mode:
-    description: Reports what would change and writes nothing.
-    support: full
   diff_mode:
     description: Returns the client's settings before and after, with secrets masked.
-    support: full
 options:
   app:
     description: Which app O(url) points at; it selects the API version (v3 for Sonarr and Radarr, v1 otherwise).
@@ -122,8 +118,8 @@ retries:
 """
 
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import run_media_module
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    run_media_module,
     servarr_argument_spec,
     servarr_client,
     sync_provider,
@@ -143,8 +139,6 @@ def run(module):
                            settings=settings, fields=fields, update_secrets=params['update_secrets'],
                            state=params['state'], check_mode=module.check_mode)
     result['retries'] = client.retries
-    if not module._diff:
-        result.pop('diff', None)
     return result
 
 

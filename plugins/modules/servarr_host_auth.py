@@ -22,15 +22,11 @@ description:
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
+  - homelab.mediacluster.app_api
   - homelab.mediacluster.servarr
-  - homelab.mediacluster.servarr.api_key
 attributes:
-  check_mode:
-    description: Reports what would change and writes nothing.
-    support: full
   diff_mode:
     description: Returns the authentication settings before and after (never a password or its hash).
-    support: full
 options:
   app:
     description: Which app O(url) points at; it selects the API version.
@@ -88,12 +84,8 @@ retries:
   sample: 0
 """
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    MediaApiError,
-    run_media_module,
-    servarr_argument_spec,
-    servarr_client,
-)
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import MediaApiError, run_media_module
+from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import servarr_argument_spec, servarr_client
 
 SHOWN = ('authenticationMethod', 'authenticationRequired', 'username')
 

@@ -19,15 +19,11 @@ description:
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
+  - homelab.mediacluster.app_api
   - homelab.mediacluster.servarr
-  - homelab.mediacluster.servarr.api_key
 attributes:
-  check_mode:
-    description: Reports what would change and writes nothing.
-    support: full
   diff_mode:
     description: Returns the root folder before and after.
-    support: full
 options:
   app:
     description: Which app O(url) points at; it selects the API version (v3 for Sonarr and Radarr, v1 otherwise).
@@ -85,12 +81,8 @@ retries:
 """
 
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
-    normalize_path,
-    run_media_module,
-    servarr_argument_spec,
-    servarr_client,
-)
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import normalize_path, run_media_module
+from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import servarr_argument_spec, servarr_client
 
 
 def run(module):
@@ -116,8 +108,6 @@ def run(module):
             client.request('DELETE', '{0}/{1}'.format(base, current['id']), raw=True)
         result['id'] = None
     result['retries'] = client.retries
-    if not module._diff:
-        result.pop('diff', None)
     return result
 
 

@@ -1,15 +1,11 @@
-"""Fixtures for the media stack tests: the fake apps on 127.0.0.1 and an in-process module runner."""
+"""Fixtures for the media stack tests: the fake apps on 127.0.0.1 (modules run through tests/module_runner.py)."""
 
 import contextlib
-import importlib
-import io
-import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from contextlib import redirect_stdout
 
 import pytest
 
@@ -19,7 +15,6 @@ from .fake_apps import FakeQbittorrent, FakeServarr
 COLLECTIONS = str(ROOT / '.collections')
 if COLLECTIONS not in sys.path:
     sys.path.insert(0, COLLECTIONS)
-
 
 # Shells the init-container scripts are run with: dash and bash, and busybox because the LinuxServer images are
 # Alpine, where sh and awk are busybox applets.
@@ -59,17 +54,6 @@ def kube_emulator(tmp_path, *args):
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-
-
-def run_module(name, args, check=False, diff=False):
-    """Run homelab.mediacluster.<name> in this process as Ansible would; return its JSON result."""
-    from ansible.module_utils.testing import patch_module_args
-    module = importlib.import_module('ansible_collections.homelab.mediacluster.plugins.modules.' + name)
-    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    out = io.StringIO()
-    with patch_module_args(args), redirect_stdout(out), pytest.raises(SystemExit):
-        module.main()
-    return json.loads(out.getvalue())
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from .conftest import run_module
+from ..module_runner import run_module
 from .fake_apps import FakeServarr
 
 FAST = {'wait_interval': 0, 'wait_timeout': 5, 'timeout': 5}

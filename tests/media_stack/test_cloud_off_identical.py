@@ -14,7 +14,7 @@ from ..conftest import ROOT, VENV_BIN, run_logged, tail
 from .test_manifests import ALL_APPS, EXPORT, INVENTORY
 
 GOLDEN = pathlib.Path(__file__).resolve().parent / 'golden_cloud_off'
-PLEX_DIR = ROOT / 'tests' / 'unit' / 'plex'
+PLEX_DIR = ROOT / 'tests' / 'plex'
 # stored as <file>.golden: the copies are data, not the repository's YAML (no linter runs over them)
 SUFFIX = '.golden'
 WRITE = os.environ.get('MEDIACLUSTER_WRITE_GOLDEN') == '1'

@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from ..conftest import ROOT
-from .conftest import SHELLS, run_module, shell_command
+from ..module_runner import run_module
+from .conftest import SHELLS, shell_command
 from .fake_apps import FakeQbittorrent, FakeServarr
 from .fake_extras import FakeBazarr, FakeSabnzbd, with_sabnzbd
 from .test_apply_and_wire import get, kube, play  # noqa: F401 - emulator fixture, helpers  # pylint: disable=unused-import

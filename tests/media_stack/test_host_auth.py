@@ -4,7 +4,7 @@ once, a rerun makes no write call, and the stored password is the one given."""
 
 import pytest
 
-from .conftest import run_module
+from ..module_runner import run_module
 from .fake_apps import FakeServarr  # noqa: F401 (the servarr fixture builds them)  # pylint: disable=unused-import
 
 FAST = {'wait_interval': 0, 'wait_timeout': 5, 'timeout': 5}

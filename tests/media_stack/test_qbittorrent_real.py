@@ -16,8 +16,9 @@ import pytest
 import yaml
 
 from ..conftest import ROOT
+from ..module_runner import run_module
 from ..peers.qbittorrent_real import RealQbittorrent, missing_reason, private_network
-from .conftest import SHELLS, run_module, shell_command
+from .conftest import SHELLS, shell_command
 
 TEMPLATES = ROOT / 'roles' / 'media_stack' / 'templates' / 'manifests'
 
@@ -138,16 +139,16 @@ def module_args(qbt, password, **extra):
 @contextlib.contextmanager
 def counted_writes(monkeypatch):
     """Every API call but GETs and the login that the modules make, as (method, path)."""
-    from ansible_collections.homelab.mediacluster.plugins.module_utils import servarr
+    from ansible_collections.homelab.mediacluster.plugins.module_utils import app_api
     writes = []
-    original = servarr.ApiClient.request
+    original = app_api.ApiClient.request
 
     def request(self, method, path, **kwargs):
         if method != 'GET' and not path.endswith('/auth/login'):
             writes.append((method, path))
         return original(self, method, path, **kwargs)
 
-    monkeypatch.setattr(servarr.ApiClient, 'request', request)
+    monkeypatch.setattr(app_api.ApiClient, 'request', request)
     yield writes
 
 

@@ -6,8 +6,8 @@ import base64
 
 import pytest
 
-from ..media_stack.conftest import run_module
 from ..media_stack.fake_apps import FakeQbittorrent, FakeServarr
+from ..module_runner import run_module
 from .conftest import by_check, healthy_cluster, run_verify
 
 QBT_PASSWORD = 'qbt-Pa55word'

@@ -1,19 +1,11 @@
 """Run the collection's Proxmox modules in-process against a fakepve on loopback and count its write requests."""
 
-import importlib
-import io
-import json
-import sys
-from contextlib import redirect_stdout
 from urllib.parse import parse_qs
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from tests.conftest import ROOT
+from tests import module_runner
 from tests.peers.pve_lab import CT_TEMPLATE, NODE, seed
-
-sys.path.insert(0, str(ROOT / '.collections'))
 
 ROOT_PASSWORD = 'secret'
 TOKEN_ID = 'root@pam!ci'
@@ -69,15 +61,9 @@ def run_module(pve, fakepve_cafile):
             conn['api_password'] = ROOT_PASSWORD
         conn.update(args)
         conn = dict((k, v) for k, v in conn.items() if v is not None)
-        conn['_ansible_check_mode'] = check
-        conn['_ansible_diff'] = diff
-        module = importlib.import_module('ansible_collections.homelab.mediacluster.plugins.modules.' + module_name)
         start = len(pve.requests)
-        out = io.StringIO()
-        with patch_module_args(conn), redirect_stdout(out):
-            with pytest.raises(SystemExit):
-                module.main()
-        return ModuleRun(json.loads(out.getvalue()), list(pve.requests[start:]))
+        result = module_runner.run_module(module_name, conn, check=check, diff=diff)
+        return ModuleRun(result, list(pve.requests[start:]))
     return run
 
 

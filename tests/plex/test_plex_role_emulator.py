@@ -11,11 +11,11 @@ import re
 import pytest
 import yaml
 
-from ...conftest import VENV_BIN, run_logged, tail
+from ..conftest import VENV_BIN, run_logged, tail
 from .test_longhorn_share_manager_info import VOLUME, pv, service, volume
 
 HERE = __import__('pathlib').Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
+ROOT = HERE.parents[1]
 PLAYBOOK = ROOT / 'playbooks' / '70_plex.yml'
 
 

@@ -15,8 +15,8 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils import plex_p
 from ansible_collections.homelab.mediacluster.plugins.module_utils.plex_prefs import PlexPreferencesError
 from ansible_collections.homelab.mediacluster.plugins.modules import plex_preferences
 
-from ...conftest import VENV_BIN, run_logged, tail
-from .conftest import run_module
+from ..conftest import VENV_BIN, run_logged, tail
+from ..module_runner import run_module
 
 PLAIN = '<?xml version="1.0" encoding="utf-8"?>\n<Preferences MachineIdentifier="m-1" PlexOnlineToken="old-tok"/>\n'
 
@@ -30,19 +30,18 @@ def write(tmp_path, text=PLAIN):
 # ---- item 6: attribute names must be XML names; an input error never suggests deleting the file
 
 @pytest.mark.parametrize('name', ['a="1" zz', 'bad name', '1leading', 'x>y', 'a/b', 'ns:name', '', 'tab\tname'])
-def test_item6_invalid_attribute_names_are_refused_and_file_kept(tmp_path, monkeypatch, name):
+def test_item6_invalid_attribute_names_are_refused_and_file_kept(tmp_path, name):
     path = write(tmp_path)
-    result = run_module(plex_preferences.main, {'path': str(path), 'preferences': {name: 'x'}},
-                        monkeypatch=monkeypatch)
+    result = run_module('plex_preferences', {'path': str(path), 'preferences': {name: 'x'}})
     assert result.get('failed') is True
     assert 'not a valid preference name' in result['msg'] and repr(name) in result['msg']
     assert 'delete' not in result['msg'].lower()
     assert path.read_text() == PLAIN
 
 
-def test_item6_invalid_absent_name_is_refused(tmp_path, monkeypatch):
+def test_item6_invalid_absent_name_is_refused(tmp_path):
     path = write(tmp_path)
-    result = run_module(plex_preferences.main, {'path': str(path), 'absent': ['a b']}, monkeypatch=monkeypatch)
+    result = run_module('plex_preferences', {'path': str(path), 'absent': ['a b']})
     assert result.get('failed') is True and 'not a valid preference name' in result['msg']
 
 
@@ -52,19 +51,17 @@ def test_item6_plan_refuses_injection():
 
 
 @pytest.mark.parametrize('value', ['bell\x07', 'nul\x00', 'esc\x1b[0m'])
-def test_item6_values_xml_cannot_hold_are_refused_without_suggesting_deletion(tmp_path, monkeypatch, value):
+def test_item6_values_xml_cannot_hold_are_refused_without_suggesting_deletion(tmp_path, value):
     path = write(tmp_path)
-    result = run_module(plex_preferences.main, {'path': str(path), 'preferences': {'FriendlyName': value}},
-                        monkeypatch=monkeypatch)
+    result = run_module('plex_preferences', {'path': str(path), 'preferences': {'FriendlyName': value}})
     assert result.get('failed') is True and 'FriendlyName' in result['msg']
     assert 'delete' not in result['msg'].lower()
     assert path.read_text() == PLAIN
 
 
-def test_item6_broken_file_message_does_not_suggest_deleting_it(tmp_path, monkeypatch):
+def test_item6_broken_file_message_does_not_suggest_deleting_it(tmp_path):
     path = write(tmp_path, '<?xml version="1.0"?>\n<Preferences MachineIdentifier="x"')
-    result = run_module(plex_preferences.main, {'path': str(path), 'preferences': {'A': '1'}},
-                        monkeypatch=monkeypatch)
+    result = run_module('plex_preferences', {'path': str(path), 'preferences': {'A': '1'}})
     assert result.get('failed') is True and 'not well-formed' in result['msg']
     assert 'delete' not in result['msg'].lower() and 'backup' in result['msg']
 
@@ -138,10 +135,9 @@ def test_item8_vvv_run_does_not_show_the_token(tmp_path):
     assert ET.parse(path).getroot().attrib['SessionToken'] == OTHER  # noqa: S314
 
 
-def test_decode_error_names_the_file_and_the_line(tmp_path, monkeypatch):
+def test_decode_error_names_the_file_and_the_line(tmp_path):
     path = tmp_path / 'Preferences.xml'
     path.write_bytes(b'<?xml version="1.0" encoding="utf-8"?>\n<Preferences\n  FriendlyName="caf\xe9"/>\n')
-    result = run_module(plex_preferences.main, {'path': str(path), 'preferences': {'A': '1'}},
-                        monkeypatch=monkeypatch)
+    result = run_module('plex_preferences', {'path': str(path), 'preferences': {'A': '1'}})
     assert result.get('failed') is True and str(path) + ' line 3 is not UTF-8' in result['msg']
     assert 'delete' not in result['msg'].lower()

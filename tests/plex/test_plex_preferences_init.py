@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.plex_prefs import _escape, plan
 
-from ...media_stack.conftest import SHELLS, shell_command
+from ..media_stack.conftest import SHELLS, shell_command
 from .conftest import ROOT, SAMPLES
 
 SCRIPT = ROOT / 'roles' / 'plex' / 'files' / 'plex-preferences.sh'

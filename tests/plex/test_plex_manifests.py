@@ -12,10 +12,10 @@ import yaml
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
 
-from ...conftest import VENV_BIN, run_logged, tail
+from ..conftest import VENV_BIN, run_logged, tail
 
 HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parents[2]
+ROOT = HERE.parents[1]
 CRDS = ROOT / 'tests' / 'schemas' / 'crds' / 'longhorn-v1.12.1-crds.yaml'
 # cert-manager Certificate and Traefik Middleware (the Ingress's TLS and HTTP redirect)
 ROUTE_CRDS = sorted((ROOT / 'tests' / 'schemas' / 'crds').glob('[ct][er]*.yaml'))
@@ -278,7 +278,7 @@ def test_services_ingress_and_backups(rendered):
 
 
 def test_httproute_passes_the_gateway_api_validators(rendered):
-    from ...gateway_api.validator import validate_gateway_objects
+    from ..gateway_api.validator import validate_gateway_objects
     name, docs, _prefs = rendered
     routes = by_kind(docs, 'HTTPRoute') + by_kind(docs, 'ReferenceGrant')
     if SCENARIOS[name].get('plex_route') != 'httproute':

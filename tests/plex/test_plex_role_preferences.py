@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET  # noqa: S405
 
 import yaml
 
-from ...conftest import VENV_BIN, run_logged, tail
+from ..conftest import VENV_BIN, run_logged, tail
 from .test_plex_role_emulator import PLAYBOOK, recap_changed
 
 HERE = __import__('pathlib').Path(__file__).resolve().parent

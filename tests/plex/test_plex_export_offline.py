@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET  # noqa: S405 (test data written by the test)
 
 import yaml
 
-from ...conftest import LOG_DIR, ROOT, VENV_BIN, tail, tool_env
+from ..conftest import LOG_DIR, ROOT, VENV_BIN, tail, tool_env
 from .test_plex_role_emulator import HERE, PLAYBOOK
 
 SHARE = {'server': '10.43.17.201', 'path': '/pvc-64ffe0e2-1120-4278-93f0-0f353a1d890d',

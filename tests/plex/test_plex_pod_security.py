@@ -14,7 +14,7 @@ import sys
 import pytest
 import yaml
 
-from ...conftest import ROOT, VENV_BIN, run_logged, tail
+from ..conftest import ROOT, VENV_BIN, run_logged, tail
 
 sys.path.insert(0, str(ROOT / '.collections'))
 PSA = importlib.import_module('ansible_collections.homelab.mediacluster.plugins.module_utils.pod_security')
@@ -56,7 +56,7 @@ def export_trees(tmp_path, name, inventory, extra, playbooks=('60_media.yml', '7
 
 @pytest.fixture(scope='module')
 def example(example_media_plex_export):
-    return example_media_plex_export  # rendered once per session (tests/unit/conftest.py), shared with checkov's test
+    return example_media_plex_export  # rendered once per session (tests/conftest.py), shared with checkov's test
 
 
 def namespace_labels(docs):
@@ -97,7 +97,7 @@ def test_every_pod_of_the_example_is_admitted(example):
 
 
 # Plex's own host-access modes: in a namespace of Plex's own (plex_namespace_own) the role renders it with the level
-# they need; the test inventory of tests/unit/plex has only localhost
+# they need; the test inventory of tests/plex has only localhost
 HOST_ACCESS = {
     'device-plugin-own-namespace': ({'plex_namespace': 'plex', 'plex_namespace_own': True}, 'baseline'),
     'privileged-gpu-own-namespace': ({'plex_namespace': 'plex', 'plex_namespace_own': True,
@@ -110,7 +110,7 @@ HOST_ACCESS = {
 @pytest.mark.parametrize('case', sorted(HOST_ACCESS))
 def test_plex_in_its_own_namespace_gets_the_level_it_needs(tmp_path, case):
     settings, level = HOST_ACCESS[case]
-    docs = export_trees(tmp_path, 'psa-' + case, ROOT / 'tests' / 'unit' / 'plex' / 'inventory',
+    docs = export_trees(tmp_path, 'psa-' + case, ROOT / 'tests' / 'plex' / 'inventory',
                         settings, playbooks=('70_plex.yml',))
     labels = namespace_labels(docs)
     assert PSA.namespace_levels(labels['plex'])['enforce'] == level

@@ -3,9 +3,7 @@ and every failure case with its fix-it message."""
 
 import pytest
 
-from ansible_collections.homelab.mediacluster.plugins.modules import longhorn_share_manager_info
-
-from .conftest import run_module
+from ..module_runner import run_module
 
 VOLUME = 'pvc-64ffe0e2-1120-4278-93f0-0f353a1d890d'
 
@@ -46,16 +44,16 @@ def service(name=VOLUME, ip='10.43.17.201', owner=None):
                      'selector': {'longhorn.io/share-manager': owner or name}}}
 
 
-def lookup(kube, monkeypatch, **extra):
+def lookup(kube, **extra):
     args = {'kubeconfig': kube.kubeconfig, 'claim': 'plex-config', 'namespace': 'media',
             'holder': 'plex-config-holder'}
     args.update(extra)
-    return run_module(longhorn_share_manager_info.main, args, monkeypatch=monkeypatch)
+    return run_module('longhorn_share_manager_info', args)
 
 
-def test_resolves_claim_to_share_manager_export(kube, monkeypatch):
+def test_resolves_claim_to_share_manager_export(kube):
     kube.apply(claim(), pv(), volume(), service())
-    result = lookup(kube, monkeypatch)
+    result = lookup(kube)
     assert not result.get('failed'), result.get('msg')
     assert result['changed'] is False
     assert (result['volume'], result['server'], result['path']) == (VOLUME, '10.43.17.201', '/' + VOLUME)
@@ -64,18 +62,18 @@ def test_resolves_claim_to_share_manager_export(kube, monkeypatch):
     assert result['share_endpoint'] == 'nfs://10.43.17.201/' + VOLUME
 
 
-def test_follows_the_csi_volume_handle_of_a_restored_volume(kube, monkeypatch):
+def test_follows_the_csi_volume_handle_of_a_restored_volume(kube):
     # a volume restored from backup in the Longhorn UI can get a PV name that differs from the volume name
     kube.apply(claim(volume='plex-config-restored-pv'), pv(name='plex-config-restored-pv', handle='plex-restored'),
                volume(name='plex-restored'), service(name='plex-restored', ip='10.43.99.7'))
-    result = lookup(kube, monkeypatch)
+    result = lookup(kube)
     assert (result['volume'], result['server'], result['path']) == ('plex-restored', '10.43.99.7', '/plex-restored')
     assert result['persistent_volume'] == 'plex-config-restored-pv'
 
 
-def test_no_pv_object_falls_back_to_the_volume_name(kube, monkeypatch):
+def test_no_pv_object_falls_back_to_the_volume_name(kube):
     kube.apply(claim(), volume(), service())
-    assert lookup(kube, monkeypatch)['server'] == '10.43.17.201'
+    assert lookup(kube)['server'] == '10.43.17.201'
 
 
 @pytest.mark.parametrize('seed, expected', [
@@ -96,20 +94,19 @@ def test_no_pv_object_falls_back_to_the_volume_name(kube, monkeypatch):
     pytest.param(lambda: [claim(), pv(), volume(access='rwo'), service()], ['is rwo, not rwx'], id='rwo-volume'),
     pytest.param(lambda: [claim(), pv(), volume(), service(ip='None')], ['has no ClusterIP'], id='headless'),
 ])
-def test_failures_name_the_object_and_the_fix(kube, monkeypatch, seed, expected):
+def test_failures_name_the_object_and_the_fix(kube, seed, expected):
     kube.apply(*seed())
-    result = lookup(kube, monkeypatch)
+    result = lookup(kube)
     assert result.get('failed'), result
     for text in expected:
         assert text in result['msg'], result['msg']
 
 
-def test_unreachable_api_is_reported(tmp_path, monkeypatch):
+def test_unreachable_api_is_reported(tmp_path):
     kubeconfig = tmp_path / 'kubeconfig'
     kubeconfig.write_text(
         'apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters: [{name: x, cluster: {server: '
         '"http://127.0.0.1:9"}}]\nusers: [{name: x, user: {token: t}}]\ncontexts: [{name: x, context: '
         '{cluster: x, user: x}}]\n')
-    result = run_module(longhorn_share_manager_info.main, {'kubeconfig': str(kubeconfig), 'claim': 'plex-config'},
-                        monkeypatch=monkeypatch)
+    result = run_module('longhorn_share_manager_info', {'kubeconfig': str(kubeconfig), 'claim': 'plex-config'})
     assert result.get('failed') and 'plex-config' in result['msg'], result

@@ -10,7 +10,7 @@ import sys
 
 import yaml
 
-from ...conftest import VENV_BIN, run_logged, tail
+from ..conftest import VENV_BIN, run_logged, tail
 
 HERE = __import__('pathlib').Path(__file__).resolve().parent
 

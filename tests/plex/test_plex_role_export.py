@@ -5,7 +5,7 @@ import json
 
 import yaml
 
-from ...conftest import VENV_BIN, run_logged, tail
+from ..conftest import VENV_BIN, run_logged, tail
 from .test_plex_role_emulator import HERE, PLAYBOOK, recap_changed
 
 SHARE = {'server': '10.43.17.201', 'path': '/pvc-64ffe0e2-1120-4278-93f0-0f353a1d890d',
