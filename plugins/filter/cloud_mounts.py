@@ -43,7 +43,47 @@ def cloud_mount_status(resources, root, remotes, probes):
     return cloud_mounts.mount_status(pods, root, remotes, listing)
 
 
+def _listed_pods(pod_results, namespace):
+    """The pods listed for a namespace: every k8s_info loop result of that namespace (its target under the loop
+    variable), flattened."""
+    pods = []
+    for result in pod_results or []:
+        target = result[result.get('ansible_loop_var', 'item')]
+        if target['namespace'] == namespace:
+            pods.extend(result.get('resources') or [])
+    return pods
+
+
+def cloud_mount_checks(targets, pod_results):
+    """Every check of the cloud mount verification (cloud_mount_targets per target) with its namespace.
+
+    targets: [{'namespace', 'root', 'remotes'}]; pod_results: the loop results of listing each target's pods."""
+    return [dict(check, namespace=target['namespace']) for target in targets
+            for check in cloud_mount_targets(_listed_pods(pod_results, target['namespace']), target['root'],
+                                             target['remotes'])]
+
+
+def cloud_mount_verdicts(targets, pod_results, probe_results):
+    """One cloud_mount_status verdict per target, from its pods and the checks run in its namespace.
+
+    probe_results: the loop results of running each check (cloud_mount_checks) in its app container."""
+    verdicts = []
+    for target in targets:
+        probes = []
+        for result in probe_results or []:
+            check = result[result.get('ansible_loop_var', 'item')]
+            if check['namespace'] != target['namespace']:
+                continue
+            probes.append({'pod': check['pod'], 'remote': check['remote'], 'rc': result.get('rc'),
+                           'stdout': result.get('stdout', ''),
+                           'stderr': result.get('stderr') or result.get('msg', '')})
+        verdicts.append(cloud_mount_status(_listed_pods(pod_results, target['namespace']), target['root'],
+                                           target['remotes'], probes))
+    return verdicts
+
+
 class FilterModule(object):
     def filters(self):
         return {'cloud_pod': cloud_pod, 'cloud_secrets': cloud_secrets, 'cloud_mount_targets': cloud_mount_targets,
-                'cloud_mount_status': cloud_mount_status}
+                'cloud_mount_status': cloud_mount_status, 'cloud_mount_checks': cloud_mount_checks,
+                'cloud_mount_verdicts': cloud_mount_verdicts}

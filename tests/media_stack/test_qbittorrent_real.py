@@ -31,7 +31,7 @@ def _password_hash(password, salt):
 
 
 def generated_credentials():
-    """A password and salt as roles/media_stack/tasks/install.yml generates them (24 and 16 letters/digits)."""
+    """A password and salt as the media_stack_credentials filter generates them (24 and 16 letters/digits)."""
     alphabet = string.ascii_letters + string.digits
     return (''.join(secrets.choice(alphabet) for _unused in range(24)),
             ''.join(secrets.choice(alphabet) for _unused in range(16)))

@@ -85,3 +85,23 @@ def test_on_reports_each_pod_with_its_node_and_fails(tmp_path, emulator):
     # (action None: API discovery)
     assert [c[0] for c in emulator.calls if c[0] not in (None, 'LIST', 'FETCH')] == [], emulator.calls
     assert ('LIST', "resource(group='', version='v1', plural='pods')", 'media', None, False) in emulator.calls
+
+
+@pytest.mark.parametrize('given', [{}, {'k8s_kubeconfig': '', 'k8s_context': ''}], ids=['unset', 'empty'])
+def test_without_k8s_kubeconfig_the_modules_use_their_own_default(tmp_path, emulator, given):
+    """The role's connection is set once (module_defaults, vars/main.yml _media_stack_k8s_connection): with
+    k8s_kubeconfig/k8s_context unset or empty nothing is passed, and kubernetes.core falls back to its own default,
+    here K8S_AUTH_KUBECONFIG (the emulator); an empty string passed on would not reach the cluster."""
+    seed(tmp_path / 'kubeconfig', pod('sonarr-6d9f', 'sonarr', 'Pending'))
+    emulator.calls.clear()
+    playbook = tmp_path / 'verify.yml'
+    playbook.write_text(PLAYBOOK)
+    extra = tmp_path / 'vars.json'
+    extra.write_text(json.dumps(dict(given, media_stack_cloud_remotes=REMOTES,
+                                     ansible_python_interpreter=sys.executable)))
+    code, output = run_logged('verify-cloud-connection-' + ('empty' if given else 'unset'), [
+        str(VENV_BIN / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', str(playbook), '-e', '@' + str(extra)],
+        K8S_AUTH_KUBECONFIG=str(tmp_path / 'kubeconfig'))
+    assert code != 0, tail(output)  # the Pending pod fails the check: it was listed from the emulator
+    assert 'FAIL sonarr-6d9f (node ?) /cloud/zurg: pod is Pending' in output, tail(output)
+    assert ('LIST', "resource(group='', version='v1', plural='pods')", 'media', None, False) in emulator.calls

@@ -21,7 +21,7 @@ PLAY = """- name: The Plex role's preflight alone
     - name: Run it
       ansible.builtin.include_role:
         name: homelab.mediacluster.plex
-        tasks_from: preflight
+        tasks_from: check_inputs
         public: true  # the role's vars stay visible to the next task
     - name: Show what Plex would get in supplementalGroups
       ansible.builtin.debug:

@@ -19,6 +19,9 @@ PLAY = """- name: Apply one role alone
         name: homelab.mediacluster.{role}
 """
 
+# The task file that checks a role's inputs, where a role names it for what it does (issue 20)
+INPUT_CHECK = {'media_stack': 'check_inputs', 'plex': 'check_inputs'}
+
 CASES = [
     ('longhorn', {'longhorn_backup_target': 'smb://192.168.1.29/backup'}, None, 'is not a Longhorn backup target'),
     ('media_stack', {'media_stack_sonarr_image': 'lscr.io/linuxserver/sonarr:latest'}, None,
@@ -70,7 +73,7 @@ def test_role_alone_accepts_the_example_inventory(tmp_path, role):
     """The same rules raise no false alarm when the role runs alone on the example (the run stops later, at the
     first task that needs a host or the cluster: there is no network here)."""
     play = tmp_path / 'play.yml'
-    play.write_text(PLAY.format(role=role) + '        tasks_from: preflight\n')
+    play.write_text(PLAY.format(role=role) + '        tasks_from: {0}\n'.format(INPUT_CHECK.get(role, 'preflight')))
     cmd = ' '.join(['ip link set lo up &&', str(VENV_BIN / 'ansible-playbook'), '-i',
                     str(ROOT / 'inventory' / 'example'), str(play), '-e', "'{0}'".format(json.dumps(GOOD[role]))])
     _code, output = run_logged('role-alone-good-' + role, ['unshare', '--net', '--map-root-user', 'sh', '-c', cmd])
@@ -89,12 +92,13 @@ REUSE_PLAY = """- name: The whole-inventory preflight, as site.yml runs it first
 """ + ''.join("""    - name: Run the preflight of {0}
       ansible.builtin.include_role:
         name: homelab.mediacluster.{0}
-        tasks_from: preflight
+        tasks_from: {1}
         apply:
           ignore_errors: true  # the later checks need the cluster or a host; only the input check matters here
           ignore_unreachable: true
-""".format(role) for role in ('longhorn', 'media_stack', 'plex', 'common', 'node_prep', 'k3s_common',
-                              'proxmox_guests', 'k3s_lxc_node', 'nas_nfs'))
+""".format(role, INPUT_CHECK.get(role, 'preflight'))
+    for role in ('longhorn', 'media_stack', 'plex', 'common', 'node_prep', 'k3s_common', 'proxmox_guests',
+                 'k3s_lxc_node', 'nas_nfs'))
 
 
 @needs_offline

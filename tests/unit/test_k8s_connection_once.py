@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-ROLES = ['longhorn', 'cert_manager', 'verify', 'k8s_delivery']
+ROLES = ['longhorn', 'cert_manager', 'verify', 'k8s_delivery', 'media_stack', 'plex']
 CONNECTION_KEYS = {'kubeconfig', 'context', 'host', 'api_key'}
 
 

@@ -70,7 +70,7 @@ def declared(tmp_path, inventory, mode, name, **more):
         'name': 'What the roles hand to the delivery check', 'hosts': 'controller', 'gather_facts': False,
         'tasks': [
             {'name': 'Media stack preflight (its variables)', 'ansible.builtin.include_role': {
-                'name': 'homelab.mediacluster.media_stack', 'tasks_from': 'preflight.yml', 'public': True}},
+                'name': 'homelab.mediacluster.media_stack', 'tasks_from': 'check_inputs.yml', 'public': True}},
             {'name': 'Write them', 'ansible.builtin.copy': {
                 'dest': str(out), 'mode': '0600',
                 'content': "{{ {'nodes': hostvars | homelab.mediacluster.k3s_node_model(groups, k8s_delivery_mode),"
