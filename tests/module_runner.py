@@ -23,10 +23,12 @@ MODULES = 'ansible_collections.homelab.mediacluster.plugins.modules.'
 
 
 def run_module(name, args, check=False, diff=False):
-    """Run homelab.mediacluster.<name> with args; return the result it printed."""
+    """Run homelab.mediacluster.<name> with args; return the result it printed. name may also be the module object
+    a test imported and patched: a test that patches a module must pass that object, because another test file may
+    have re-imported the collection since (tests/preflight/collection.py hands it to Ansible's loader)."""
     from ansible.module_utils.testing import patch_module_args
 
-    module = importlib.import_module(MODULES + name)
+    module = name if hasattr(name, 'main') else importlib.import_module(MODULES + name)
     args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
     out = io.StringIO()
     with patch_module_args(args), redirect_stdout(out), pytest.raises(SystemExit):

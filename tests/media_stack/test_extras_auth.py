@@ -14,7 +14,7 @@ import hashlib
 
 import pytest
 
-from .conftest import run_module
+from ..module_runner import run_module
 from .fake_extras import FakeBazarr, FakeSabnzbd
 from .test_extras import FAST, started  # noqa: F401 - the fixture  # pylint: disable=unused-import
 

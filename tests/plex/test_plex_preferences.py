@@ -50,7 +50,7 @@ def attrs(path):
 def run(**kwargs):
     check = kwargs.pop('check', False)
     diff = kwargs.pop('diff', False)
-    return run_module('plex_preferences', kwargs, check=check, diff=diff)
+    return run_module(plex_preferences, kwargs, check=check, diff=diff)
 
 
 def test_set_then_rerun_is_unchanged_with_zero_writes(prefs, writes):

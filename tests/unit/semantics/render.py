@@ -26,7 +26,8 @@ def extra_vars(tmp_path, mode='export', **more):
     values = {'k8s_delivery_mode': mode, 'k8s_delivery_export_dir': str(tmp_path / 'gitops'),
               'k8s_delivery_kubernetes_version': '1.33', 'k8s_kubeconfig': str(tmp_path / 'no-such-kubeconfig'),
               'media_stack_api_keys': KEYS, 'media_stack_qbittorrent_password': 'export-Pa55word',
-              'media_stack_jellyfin_admin_password': 'export-Jf-Pa55word', 'plex_config_share': SHARE,
+              'media_stack_jellyfin_admin_password': 'export-Jf-Pa55word',
+              'media_stack_arr_password': 'export-Arr-Pa55word', 'plex_config_share': SHARE,
               'plex_config_mode': 'longhorn', 'plex_gpu_render_gid': 993, 'mediacluster_preflight_probes': False}
     values.update({'media_stack_{0}_enabled'.format(app): True for app in OPTIONAL_APPS})
     values.update(more)
