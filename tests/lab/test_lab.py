@@ -189,8 +189,8 @@ def _each_playbook_alone_with_an_empty_fact_cache():
     failures = []
     for name in playbooks:
         with tempfile.TemporaryDirectory(prefix='empty-fact-cache.') as cache:
-            code, out = run_logged('lab-alone-' + name[:-4], [str(VENV_BIN / 'ansible-playbook'), '-i', 'inventory/lab',
-                                                             'playbooks/' + name], timeout=900,
+            command = [str(VENV_BIN / 'ansible-playbook'), '-i', 'inventory/lab', 'playbooks/' + name]
+            code, out = run_logged('lab-alone-' + name[:-4], command, timeout=900,
                                    ANSIBLE_CACHE_PLUGIN='jsonfile', ANSIBLE_CACHE_PLUGIN_CONNECTION=cache)
         changed = {host: n for host, n in _recap(out).items() if n}
         if code != 0 or changed:
