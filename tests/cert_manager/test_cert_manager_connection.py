@@ -6,15 +6,7 @@ import sys
 
 import yaml
 
-from ..longhorn.conftest import recap, run_playbook
-
-DEAD = """apiVersion: v1
-kind: Config
-current-context: dead
-clusters: [{name: dead, cluster: {server: "http://127.0.0.1:9"}}]
-users: [{name: dead, user: {token: t}}]
-contexts: [{name: dead, context: {cluster: dead, user: dead}}]
-"""
+from ..longhorn.conftest import DEAD, recap, run_playbook
 
 
 def _playbook(directory):

@@ -54,3 +54,14 @@ def read_tree(tree):
 @pytest.fixture(scope='session')
 def chart_values():
     return yaml.safe_load(CHART_VALUES.read_text())
+
+
+# A kubeconfig whose server answers nothing: a module that still reaches the emulator took the connection from
+# somewhere else (module_defaults), not from this file.
+DEAD = """apiVersion: v1
+kind: Config
+current-context: dead
+clusters: [{name: dead, cluster: {server: "http://127.0.0.1:9"}}]
+users: [{name: dead, user: {token: t}}]
+contexts: [{name: dead, context: {cluster: dead, user: dead}}]
+"""

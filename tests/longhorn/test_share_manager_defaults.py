@@ -8,16 +8,9 @@ import sys
 
 import yaml
 
-from .conftest import run_playbook
+from .conftest import DEAD, run_playbook
 
 VOLUME = 'pvc-0f1e2d3c-4b5a-4697-8a1b-2c3d4e5f6a7b'
-DEAD = """apiVersion: v1
-kind: Config
-current-context: dead
-clusters: [{name: dead, cluster: {server: "http://127.0.0.1:9"}}]
-users: [{name: dead, user: {token: t}}]
-contexts: [{name: dead, context: {cluster: dead, user: dead}}]
-"""
 SEED = [
     {'apiVersion': 'v1', 'kind': 'PersistentVolumeClaim', 'metadata': {'name': 'plex-config', 'namespace': 'media'},
      'spec': {'accessModes': ['ReadWriteMany'], 'storageClassName': 'longhorn-rwx', 'volumeName': VOLUME,
