@@ -37,6 +37,12 @@ def run_logged(name, cmd, timeout=1800, cwd=ROOT, **env):
     return result.returncode, output
 
 
+def first_json(output):
+    """The JSON document a tool printed, from the first '{' on; what follows it (run_logged appends stderr, such as
+    a dependency's deprecation warning) is ignored."""
+    return json.JSONDecoder().raw_decode(output, output.index('{'))[0]
+
+
 def tail(text, lines=60):
     return '\n'.join(text.splitlines()[-lines:])
 

@@ -1,7 +1,6 @@
 """The collection builds, ships no tests/venvs/caches, installs, and ansible-doc renders its modules and roles."""
 
 import ast
-import json
 import pathlib
 import re
 import shutil
@@ -10,7 +9,7 @@ import tarfile
 import pytest
 import yaml
 
-from .conftest import ROOT, VENV_BIN, run_logged, tail
+from .conftest import ROOT, VENV_BIN, first_json, run_logged, tail
 
 pytestmark = pytest.mark.build
 
@@ -121,7 +120,7 @@ def test_ansible_doc_shows_each_jinja_plugins_own_docs(installed, kind, names):
     code, output = run_logged('doc-{0}s'.format(kind), [str(VENV_BIN / 'ansible-doc'), '-t', kind, '--json'] +
                               ['homelab.mediacluster.' + n for n in names], ANSIBLE_COLLECTIONS_PATH=str(dest))
     assert code == 0, tail(output)
-    docs = json.loads(output[output.index('{'):])
+    docs = first_json(output)
     wrong = {name: (docs.get('homelab.mediacluster.' + name) or {}).get('doc', {}).get('name') for name in names}
     wrong = {name: shown for name, shown in wrong.items() if shown != name}
     assert not wrong, '{0} plugin -> the docs ansible-doc shows for it instead of its own: {1}'.format(kind, wrong)

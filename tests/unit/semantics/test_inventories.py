@@ -14,7 +14,7 @@ import yaml
 from ansible_collections.homelab.mediacluster.plugins.filter import k3s_node_model as model_filter
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics
 
-from ...conftest import ROOT, VENV_BIN, run_logged, tail
+from ...conftest import ROOT, VENV_BIN, first_json, run_logged, tail
 from . import render
 
 INVENTORIES = {'example': ROOT / 'inventory' / 'example', 'lab': ROOT / 'inventory' / 'lab'}
@@ -192,7 +192,7 @@ def test_semantics_module_reports_errors_without_failing_when_asked(tmp_path):
                                                    'ansible_collections.homelab.mediacluster.plugins.modules.'
                                                    'k8s_semantics_check', str(path)],
                               PYTHONPATH=str(ROOT / '.collections'))
-    result = json.loads(output[output.index('{'):])
+    result = first_json(output)
     assert code == 0 and result['valid'] is False and len(result['errors']) == 1
 
 
