@@ -13,6 +13,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import os
+
 V2_CONTROLLERS = '/sys/fs/cgroup/cgroup.controllers'
 HYBRID_CONTROLLERS = '/sys/fs/cgroup/unified/cgroup.controllers'
 PROC_CGROUPS = '/proc/cgroups'
@@ -70,3 +72,17 @@ def memory_cgroup(v2_controllers=None, proc_cgroups=None, hybrid_controllers=Non
             'the memory controller is enabled but mounted on no cgroup v1 hierarchy, where a kubelet on cgroup '
             '{0} looks for it'.format(mode)))
     return dict(result, available=True, reason='', cmdline_fix=False)
+
+
+def _read(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as handle:
+        return handle.read()
+
+
+def read_memory_cgroup():
+    """memory_cgroup() from this node's files (a missing file counts as absent). Raises IOError/OSError when one
+    exists but cannot be read."""
+    return memory_cgroup(v2_controllers=_read(V2_CONTROLLERS), proc_cgroups=_read(PROC_CGROUPS),
+                         hybrid_controllers=_read(HYBRID_CONTROLLERS))

@@ -65,30 +65,15 @@ cmdline_fix:
   type: bool
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.cgroups import (
-    HYBRID_CONTROLLERS,
-    PROC_CGROUPS,
-    V2_CONTROLLERS,
-    memory_cgroup,
-)
-
-
-def _read(path):
-    if not os.path.exists(path):
-        return None
-    with open(path) as handle:
-        return handle.read()
+from ansible_collections.homelab.mediacluster.plugins.module_utils.cgroups import read_memory_cgroup
 
 
 def main():
     module = AnsibleModule(argument_spec={}, supports_check_mode=True)
     try:
-        result = memory_cgroup(v2_controllers=_read(V2_CONTROLLERS), proc_cgroups=_read(PROC_CGROUPS),
-                               hybrid_controllers=_read(HYBRID_CONTROLLERS))
+        result = read_memory_cgroup()
     except (IOError, OSError) as exc:
         module.fail_json(msg='cannot read the cgroup files ({0}): {1}; is /sys/fs/cgroup or /proc mounted?'.format(
             exc.filename, exc.strerror))

@@ -1,0 +1,266 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: node_facts
+short_description: Read in one call what the node roles decide from
+version_added: 0.1.0
+description:
+  - One round trip instead of one task per fact. The C(common) and C(node_prep) roles decide from it what to
+    install, which board this is, whether C(/proc/sys) can be written, whether swap is on and whether the kubelet
+    will find the memory cgroup controller.
+  - Package state comes from C(dpkg-query), the way C(apt) sees it. A package counts as installed only in the state
+    C(install ok installed); a half-installed or removed-but-configured package is missing, so C(apt) repairs it.
+  - Read-only. It never fails because something is missing; the caller decides.
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
+extends_documentation_fragment:
+  - homelab.mediacluster.attributes.read_only
+options:
+  packages:
+    description:
+      - Debian package names to look up. A name may carry a version, C(name=version) (C(*) as a wildcard, as
+        C(apt) takes it); it is then installed only in a matching version.
+    type: list
+    elements: str
+    default: []
+  paths:
+    description: Paths whose existence is reported in RV(paths_present) (for example a time zone file).
+    type: list
+    elements: path
+    default: []
+  units:
+    description: systemd units whose C(ActiveState) is reported in RV(units) (one C(systemctl show) for all).
+    type: list
+    elements: str
+    default: []
+  files:
+    description: Small text files (up to 1 MiB) whose contents are returned in RV(files), such as
+      C(/proc/filesystems). A file that does not exist or cannot be read is left out.
+    type: list
+    elements: path
+    default: []
+  cgroups:
+    description: Also decide whether the memory cgroup controller is available (the same answer as
+      M(homelab.mediacluster.cgroup_info)).
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Read what this node has
+  homelab.mediacluster.node_facts:
+    packages: [curl, open-iscsi]
+    paths: [/usr/share/zoneinfo/Europe/Berlin]
+    cgroups: true
+  register: node
+
+- name: Install what is missing, and only then touch apt
+  ansible.builtin.apt:
+    name: [curl, open-iscsi]
+    update_cache: true
+  when: node.packages_missing | length > 0
+"""
+
+RETURN = r"""
+packages:
+  description: The installed versions of the packages asked for that are installed.
+  returned: always
+  type: dict
+  sample: {curl: 7.88.1-10+deb12u8}
+packages_missing:
+  description: The packages asked for that are not installed (or not in the version asked for), in the order given.
+  returned: always
+  type: list
+  elements: str
+paths_present:
+  description: The paths asked for that exist.
+  returned: always
+  type: list
+  elements: str
+model:
+  description: The device-tree model (C(/proc/device-tree/model)), empty on machines without one.
+  returned: always
+  type: str
+  sample: Raspberry Pi 5 Model B Rev 1.0
+procsys_read_only:
+  description: Whether C(/proc/sys) is mounted read-only here (as in most containers).
+  returned: always
+  type: bool
+swaps:
+  description: The active swap devices and files (C(/proc/swaps)).
+  returned: always
+  type: list
+  elements: str
+units:
+  description: The C(ActiveState) of each unit asked for (C(unknown) without systemd).
+  returned: always
+  type: dict
+  sample: {iscsid.service: active, multipathd.service: inactive}
+files:
+  description: The contents of the files asked for that could be read.
+  returned: always
+  type: dict
+cgroups:
+  description: The memory cgroup decision, with the keys M(homelab.mediacluster.cgroup_info) returns.
+  returned: when O(cgroups=true)
+  type: dict
+"""
+
+import fnmatch
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.homelab.mediacluster.plugins.module_utils.cgroups import read_memory_cgroup
+
+INSTALLED = 'install ok installed'
+
+
+def _read_text(path):
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read().decode('utf-8', 'replace')
+    except (IOError, OSError):
+        return ''
+
+
+def parse_dpkg_query(text):
+    """`dpkg-query -W -f '${Package}\\t${Status}\\t${Version}\\n'` output -> {package: version} of installed ones."""
+    installed = {}
+    for line in text.splitlines():
+        fields = line.split('\t')
+        if len(fields) == 3 and fields[1] == INSTALLED:
+            installed[fields[0]] = fields[2]
+    return installed
+
+
+def package_state(wanted, installed):
+    """(versions of the wanted packages that are installed, wanted entries that are missing) for names such as
+    ``curl`` or ``curl=7.88*``."""
+    found, missing = {}, []
+    for entry in wanted:
+        name, _sep, version = entry.partition('=')
+        have = installed.get(name)
+        if have is None or (version and not fnmatch.fnmatchcase(have, version)):
+            missing.append(entry)
+        else:
+            found[name] = have
+    return found, missing
+
+
+def _unescape(field):
+    # /proc/self/mountinfo escapes space, tab, newline and backslash as octal
+    return field.replace('\\040', ' ').replace('\\011', '\t').replace('\\012', '\n').replace('\\134', '\\')
+
+
+def mount_options(mountinfo, target):
+    """The per-mount options of the mount that holds target (the longest mount point above it), from the text of
+    /proc/self/mountinfo; [] when none is found."""
+    best, options = '', []
+    for line in mountinfo.splitlines():
+        fields = line.split()
+        if len(fields) < 6:
+            continue
+        point = _unescape(fields[4])
+        inside = target == point or target.startswith(point.rstrip('/') + '/')
+        if inside and len(point) >= len(best):  # the later of two mounts on one point is the visible one
+            best, options = point, fields[5].split(',')
+    return options
+
+
+def active_swaps(text):
+    """The Filename column of /proc/swaps (header skipped)."""
+    return [line.split()[0] for line in text.splitlines()[1:] if line.strip()]
+
+
+def parse_systemctl_show(text, units):
+    """{unit: ActiveState} from `systemctl show -p ActiveState <units>` (one block per unit, in the order asked)."""
+    blocks = text.strip().split('\n\n') if text.strip() else []
+    states = {}
+    for index, block in enumerate(blocks[:len(units)]):
+        unit = units[index]
+        for line in block.splitlines():
+            key, _sep, value = line.partition('=')
+            if key == 'ActiveState':
+                states[unit] = value or 'unknown'
+    return dict((unit, states.get(unit, 'unknown')) for unit in units)
+
+
+def read_units(module, units):
+    if not units:
+        return {}
+    systemctl = module.get_bin_path('systemctl')
+    if not systemctl:
+        return dict((unit, 'unknown') for unit in units)
+    rc, out, _err = module.run_command([systemctl, 'show', '-p', 'ActiveState', '--'] + units)
+    return parse_systemctl_show(out if rc == 0 else '', units)
+
+
+def read_files(paths):
+    files = {}
+    for path in paths:
+        try:
+            with open(path, 'rb') as handle:
+                files[path] = handle.read(1 << 20).decode('utf-8', 'replace')
+        except (IOError, OSError):
+            continue
+    return files
+
+
+def read_packages(module, wanted):
+    if not wanted:
+        return {}, []
+    dpkg_query = module.get_bin_path('dpkg-query')
+    if not dpkg_query:
+        module.fail_json(msg='node_facts: dpkg-query is not on this node, so its packages cannot be read; the node '
+                             'roles support Debian-family systems (Debian, Ubuntu, Raspberry Pi OS).')
+    names = sorted(set(entry.partition('=')[0] for entry in wanted))
+    # rc 1 only says that some name is unknown to dpkg: those are missing, the others are still listed
+    rc, out, err = module.run_command([dpkg_query, '-W', '-f', '${Package}\t${Status}\t${Version}\n', '--'] + names)
+    if rc not in (0, 1):
+        module.fail_json(msg='node_facts: dpkg-query failed (rc={0}): {1}; is the dpkg database intact '
+                             '(dpkg --audit)?'.format(rc, err.strip()))
+    return package_state(wanted, parse_dpkg_query(out))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            packages=dict(type='list', elements='str', default=[]),
+            paths=dict(type='list', elements='path', default=[]),
+            units=dict(type='list', elements='str', default=[]),
+            files=dict(type='list', elements='path', default=[]),
+            cgroups=dict(type='bool', default=False),
+        ),
+        supports_check_mode=True,
+    )
+    found, missing = read_packages(module, module.params['packages'])
+    result = dict(
+        changed=False,
+        packages=found,
+        packages_missing=missing,
+        paths_present=[path for path in module.params['paths'] if os.path.exists(path)],
+        model=_read_text('/proc/device-tree/model').rstrip('\x00\n'),
+        procsys_read_only='ro' in mount_options(_read_text('/proc/self/mountinfo'), '/proc/sys'),
+        swaps=active_swaps(_read_text('/proc/swaps')),
+        units=read_units(module, module.params['units']),
+        files=read_files(module.params['files']),
+    )
+    if module.params['cgroups']:
+        try:
+            result['cgroups'] = read_memory_cgroup()
+        except (IOError, OSError) as exc:
+            module.fail_json(msg='node_facts: cannot read the cgroup files ({0}): {1}; is /sys/fs/cgroup or /proc '
+                                 'mounted?'.format(exc.filename, exc.strerror))
+    module.exit_json(**result)
+
+
+if __name__ == '__main__':
+    main()
