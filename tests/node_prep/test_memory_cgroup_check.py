@@ -1,9 +1,10 @@
 """node_prep's memory cgroup check against the files four kinds of kernel show (issue 14 item 2).
 
-Each case runs the role's cgroup tasks (tasks/cgroups.yml: the check and the harmless tasks around it; the Pi
-cmdline.txt edit is skipped on a vm flavour) on this machine in a private mount and network namespace
-(`unshare --mount --net`), where /proc/cgroups and /sys/fs/cgroup are replaced by the fixture: nothing outside the
-namespace sees them, and the run has no network. Fixtures are what the kernels print:
+Each case runs the role's preflight (its node_facts read of the controllers) and cgroup tasks (tasks/cgroups.yml:
+the check and the harmless tasks around it; the Pi cmdline.txt edit is skipped on a vm flavour) on this machine in
+a private mount and network namespace (`unshare --mount --net`), where /proc/cgroups and /sys/fs/cgroup are
+replaced by the fixture: nothing outside the namespace sees them, and the run has no network. Fixtures are what
+the kernels print:
 
 - v1: every controller on its own hierarchy, /proc/cgroups lists memory with a hierarchy id;
 - hybrid (systemd's default before v2): v1 controllers plus an empty cgroup2 tree at /sys/fs/cgroup/unified;
@@ -54,14 +55,18 @@ PLAY = [{
     'gather_facts': True,
     'gather_subset': ['!all', '!min', 'virtual'],
     'vars': {
-        # what preflight.yml would have decided; nothing here loads, sets or starts anything
-        'node_prep_disable_swap': False, 'node_prep_sysctls': {}, 'node_prep_reboot_allowed': False,
-        '_node_prep_modules': [], '_node_prep_flavour': 'vm', '_node_prep_is_container': True,
-        '_node_prep_procsys_ro': True,
+        # the preflight only reads and decides; nothing here loads, sets or starts anything
+        'node_prep_flavour': 'vm', 'node_prep_disable_swap': False, 'node_prep_sysctls': {},
+        'node_prep_reboot_allowed': False,
         'ansible_python_interpreter': '{{ ansible_playbook_python }}',
     },
-    'tasks': [{'name': 'Run the cgroup tasks', 'ansible.builtin.import_role': {
-        'name': 'homelab.mediacluster.node_prep', 'tasks_from': 'cgroups.yml'}}],
+    # the preflight reads the controllers (its node_facts call), the cgroup step judges them
+    'tasks': [
+        {'name': 'Run the preflight',
+         'ansible.builtin.import_role': {'name': 'homelab.mediacluster.node_prep', 'tasks_from': 'preflight.yml'}},
+        {'name': 'Run the cgroup tasks',
+         'ansible.builtin.import_role': {'name': 'homelab.mediacluster.node_prep', 'tasks_from': 'cgroups.yml'}},
+    ],
 }]
 
 
