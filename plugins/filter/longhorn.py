@@ -17,6 +17,8 @@ ISCSID_UNITS = ('iscsid.service', 'iscsid.socket')
 MULTIPATHD = 'multipathd.service'
 ISCSI_TCP_MODULE = '/sys/module/iscsi_tcp'
 MOUNT_NFS4 = ('/sbin/mount.nfs4', '/usr/sbin/mount.nfs4')
+PROC_FILESYSTEMS = '/proc/filesystems'
+MULTIPATH_CONF = '/etc/multipath.conf'
 # multipathd leaves Longhorn's iSCSI disks (sdX) alone when multipath.conf blacklists them
 SD_BLACKLIST = re.compile(r'blacklist\s*\{[^}]*devnode\s+"\^sd')
 NFS_FILESYSTEM = re.compile(r'\bnfs4?\b')
@@ -35,38 +37,28 @@ def longhorn_node_labels(component_nodes, storage_nodes, component_label, disk_l
     return out
 
 
-def _by_item(results, field):
-    """{loop item: value} of a registered loop, value taken by the dotted path `field` (None when missing)."""
-    out = {}
-    for entry in results or []:
-        value = entry
-        for key in field.split('.'):
-            value = value.get(key) if isinstance(value, dict) else None
-        out[entry.get('item')] = value
-    return out
-
-
-def longhorn_node_problems(units, paths, filesystems='', multipath_conf=''):
+def longhorn_node_problems(node):
     """What a node lacks to run Longhorn, one sentence (with the fix) per missing piece; [] when nothing is missing.
 
-    units: the registered results of ansible.builtin.systemd_service over iscsid.service, iscsid.socket and
-    multipathd.service; paths: the registered results of ansible.builtin.stat over the iscsi_tcp module directory and
-    the mount.nfs4 helpers; filesystems: /proc/filesystems; multipath_conf: /etc/multipath.conf ('' when absent)."""
-    active = {unit: state or 'unknown' for unit, state in _by_item(units, 'status.ActiveState').items()}
-    exists = {path: bool(there) for path, there in _by_item(paths, 'stat.exists').items()}
+    node: what homelab.mediacluster.node_facts read on it - units (ActiveState of iscsid.service, iscsid.socket and
+    multipathd.service), paths_present (of the iscsi_tcp module directory and the mount.nfs4 helpers) and files
+    (/proc/filesystems, and /etc/multipath.conf when it exists)."""
+    node = node or {}
+    active = dict((unit, state or 'unknown') for unit, state in (node.get('units') or {}).items())
+    exists = set(node.get('paths_present') or [])
+    files = node.get('files') or {}
     problems = []
     if 'active' not in [active.get(unit) for unit in ISCSID_UNITS]:
         problems.append('iscsid is not active (install open-iscsi and run: systemctl enable --now iscsid)')
-    if not exists.get(ISCSI_TCP_MODULE):
+    if ISCSI_TCP_MODULE not in exists:
         problems.append('the iscsi_tcp kernel module is not loaded (modprobe iscsi_tcp; list it in '
                         '/etc/modules-load.d/)')
-    helper = any(exists.get(path) for path in MOUNT_NFS4)
-    if not helper:
+    if not exists.intersection(MOUNT_NFS4):
         problems.append('no NFSv4 client: mount.nfs4 is missing (install nfs-common); RWX volumes and NFS backups '
                         'need it')
-    elif not NFS_FILESYSTEM.search(filesystems or ''):
+    elif not NFS_FILESYSTEM.search(files.get(PROC_FILESYSTEMS) or ''):
         problems.append('the kernel has no NFS client filesystem (modprobe nfs; /proc/filesystems lists no nfs4)')
-    if active.get(MULTIPATHD) == 'active' and not SD_BLACKLIST.search(multipath_conf or ''):
+    if active.get(MULTIPATHD) == 'active' and not SD_BLACKLIST.search(files.get(MULTIPATH_CONF) or ''):
         problems.append('multipathd is active without a blacklist for sd devices, so it would claim Longhorn volumes '
                         '(add blacklist { devnode "^sd[a-z0-9]+" } to /etc/multipath.conf and restart multipathd, '
                         'or disable it)')

@@ -26,15 +26,23 @@ def test_node_labels_component_everywhere_disk_on_storage_nodes():
 
 
 def units(iscsid='active', socket='inactive', multipathd='inactive'):
-    states = {'iscsid.service': iscsid, 'iscsid.socket': socket, 'multipathd.service': multipathd}
-    return [{'item': unit, 'status': {'ActiveState': state}} if state else {'item': unit, 'failed': True}
-            for unit, state in states.items()]
+    """node_facts' units: {unit: ActiveState} (None: a unit that has no state, such as an empty value)."""
+    return {'iscsid.service': iscsid, 'iscsid.socket': socket, 'multipathd.service': multipathd}
 
 
 def paths(iscsi_tcp=True, sbin=False, usr_sbin=True, multipath_conf=False):
+    """node_facts' paths_present."""
     there = {'/sys/module/iscsi_tcp': iscsi_tcp, '/sbin/mount.nfs4': sbin, '/usr/sbin/mount.nfs4': usr_sbin,
              '/etc/multipath.conf': multipath_conf}
-    return [{'item': path, 'stat': {'exists': exists}} for path, exists in there.items()]
+    return [path for path, exists in there.items() if exists]
+
+
+def problems(units_, paths_, filesystems='', multipath_conf=None):
+    """The filter on what node_facts returns for those units, paths and files (no multipath.conf: not in files)."""
+    files = {'/proc/filesystems': filesystems}
+    if multipath_conf is not None:
+        files['/etc/multipath.conf'] = multipath_conf
+    return longhorn.longhorn_node_problems({'units': units_, 'paths_present': paths_, 'files': files})
 
 
 FILESYSTEMS = 'nodev\tsysfs\nnodev\ttmpfs\n\text4\nnodev\tnfs\nnodev\tnfs4\n'
@@ -42,15 +50,14 @@ BLACKLIST = 'defaults {\n  user_friendly_names yes\n}\nblacklist {\n  devnode "^
 
 
 def test_a_ready_node_lacks_nothing():
-    assert longhorn.longhorn_node_problems(units(), paths(), FILESYSTEMS, '') == []
+    assert problems(units(), paths(), FILESYSTEMS, '') == []
     # the socket alone is enough (iscsid is socket-activated on Debian)
-    assert longhorn.longhorn_node_problems(units(iscsid='inactive', socket='active'), paths(), FILESYSTEMS) == []
+    assert problems(units(iscsid='inactive', socket='active'), paths(), FILESYSTEMS) == []
     # only nfs4 or only nfs in the kernel is enough; /sbin/mount.nfs4 is as good as /usr/sbin/mount.nfs4
-    assert longhorn.longhorn_node_problems(units(), paths(sbin=True, usr_sbin=False), 'nodev\tnfs4\n') == []
-    assert longhorn.longhorn_node_problems(units(), paths(), 'nodev\tnfs\n') == []
+    assert problems(units(), paths(sbin=True, usr_sbin=False), 'nodev\tnfs4\n') == []
+    assert problems(units(), paths(), 'nodev\tnfs\n') == []
     # an active multipathd that blacklists sd devices is fine
-    assert longhorn.longhorn_node_problems(units(multipathd='active'), paths(multipath_conf=True), FILESYSTEMS,
-                                           BLACKLIST) == []
+    assert problems(units(multipathd='active'), paths(multipath_conf=True), FILESYSTEMS, BLACKLIST) == []
 
 
 @pytest.mark.parametrize('name, args, expected', [
@@ -73,13 +80,12 @@ def test_a_ready_node_lacks_nothing():
       '{ devnode "^sd[a-z0-9]+" } to /etc/multipath.conf and restart multipathd, or disable it)']),
 ])
 def test_each_missing_piece_is_named_with_its_fix(name, args, expected):
-    assert longhorn.longhorn_node_problems(*args) == expected, name
+    assert problems(*args) == expected, name
 
 
 def test_every_missing_piece_at_once_in_order():
-    problems = longhorn.longhorn_node_problems(units(iscsid='failed', multipathd='active'),
-                                               paths(iscsi_tcp=False, usr_sbin=False), '', '')
-    assert [p.split(' (')[0] for p in problems] == [
+    found = problems(units(iscsid='failed', multipathd='active'), paths(iscsi_tcp=False, usr_sbin=False), '', '')
+    assert [p.split(' (')[0] for p in found] == [
         'iscsid is not active', 'the iscsi_tcp kernel module is not loaded', 'no NFSv4 client: mount.nfs4 is missing',
         'multipathd is active without a blacklist for sd devices, so it would claim Longhorn volumes']
 
