@@ -123,12 +123,13 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.cgroups impor
 INSTALLED = 'install ok installed'
 
 
-def _read_text(path):
+def _read_text(path, limit=-1):
+    """The text of a file (up to limit bytes), or None when it does not exist or cannot be read."""
     try:
         with open(path, 'rb') as handle:
-            return handle.read().decode('utf-8', 'replace')
+            return handle.read(limit).decode('utf-8', 'replace')
     except (IOError, OSError):
-        return ''
+        return None
 
 
 def parse_dpkg_query(text):
@@ -204,14 +205,9 @@ def read_units(module, units):
 
 
 def read_files(paths):
-    files = {}
-    for path in paths:
-        try:
-            with open(path, 'rb') as handle:
-                files[path] = handle.read(1 << 20).decode('utf-8', 'replace')
-        except (IOError, OSError):
-            continue
-    return files
+    """{path: text} of the files that could be read, each up to 1 MiB."""
+    texts = dict((path, _read_text(path, 1 << 20)) for path in paths)
+    return dict((path, text) for path, text in texts.items() if text is not None)
 
 
 def read_packages(module, wanted):
@@ -247,9 +243,9 @@ def main():
         packages=found,
         packages_missing=missing,
         paths_present=[path for path in module.params['paths'] if os.path.exists(path)],
-        model=_read_text('/proc/device-tree/model').rstrip('\x00\n'),
-        procsys_read_only='ro' in mount_options(_read_text('/proc/self/mountinfo'), '/proc/sys'),
-        swaps=active_swaps(_read_text('/proc/swaps')),
+        model=(_read_text('/proc/device-tree/model') or '').rstrip('\x00\n'),
+        procsys_read_only='ro' in mount_options(_read_text('/proc/self/mountinfo') or '', '/proc/sys'),
+        swaps=active_swaps(_read_text('/proc/swaps') or ''),
         units=read_units(module, module.params['units']),
         files=read_files(module.params['files']),
     )
