@@ -302,6 +302,28 @@ def test_every_ingress_has_a_certificate_and_plain_http_only_redirects(rendered)
         assert cert['usages'] == ['server auth', 'digital signature', 'key encipherment']
 
 
+def test_labels_and_annotations_are_strings(rendered):
+    for case in CASES:
+        for doc in objects(rendered, case):
+            for meta in (doc['metadata'], doc.get('spec', {}).get('template', {}).get('metadata', {})):
+                for field in ('labels', 'annotations'):
+                    for key, value in (meta.get(field) or {}).items():
+                        assert isinstance(value, str), (doc['kind'], doc['metadata']['name'], key, value)
+
+
+# This Sonarr API key makes the first 16 hex digits of Sonarr's credentials checksum all decimal digits
+# (7367876176792243), which YAML reads as an integer unless the template quotes it; the API server then refuses the
+# Deployment (annotation values are strings). About one credentials set in 1,850 did this.
+DIGITS_ONLY_CHECKSUM_KEY = '0000000000000000000000005eed04d6'
+
+
+def test_credentials_checksum_of_only_digits_stays_a_string(tmp_path):
+    docs, _ = render(tmp_path, 'digit-checksum', {'media_stack_api_keys': dict(KEYS, sonarr=DIGITS_ONLY_CHECKSUM_KEY)})
+    deployment = next(d for d in docs.values() if d['kind'] == 'Deployment' and d['metadata']['name'] == 'sonarr')
+    value = deployment['spec']['template']['metadata']['annotations']['homelab.mediacluster/credentials']
+    assert value == '7367876176792243'
+
+
 def test_export_needs_given_credentials(tmp_path):
     inventory = tmp_path / 'inventory.yml'
     inventory.write_text(INVENTORY)
