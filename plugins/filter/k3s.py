@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: homelab.mediacluster developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters that hold the k3s cluster logic: inventory checks, the server join plan, restart quorum checks and the
-key-by-key kernel command line edit. Pure functions, unit-tested in tests/unit/test_k3s_filters.py."""
+"""Filters that hold the k3s cluster logic: inventory checks, the server join plan, restart quorum checks, the
+key-by-key kernel command line edit and whether a node is a container. Pure functions, unit-tested in
+tests/unit/test_k3s_filters.py."""
 
 from __future__ import absolute_import, division, print_function
 
@@ -225,6 +226,17 @@ def kernel_cmdline_set(cmdline, params, absent=None):
 TAINT_EFFECTS = ('NoSchedule', 'PreferNoSchedule', 'NoExecute')
 
 
+# virtualization_type values (ansible_facts) of a guest that shares its host's kernel
+CONTAINER_TYPES = ('lxc', 'podman', 'docker', 'container', 'systemd-nspawn', 'openvz')
+
+
+def node_is_container(facts):
+    """Whether the gathered facts describe a container guest (LXC, podman, docker, nspawn, OpenVZ): it shares the
+    host's kernel and clock, so it cannot load modules, set the clock, run nfsd or an iSCSI initiator."""
+    facts = facts or {}
+    return facts.get('virtualization_role') == 'guest' and facts.get('virtualization_type') in CONTAINER_TYPES
+
+
 def parse_taint(text):
     """'key=value:Effect' or 'key:Effect' (the k3s node-taint syntax) -> {'key', 'value'?, 'effect'}."""
     spec, _sep, effect = str(text).rpartition(':')
@@ -363,6 +375,7 @@ class FilterModule(object):
             'k3s_cluster_errors': k3s_cluster_errors,
             'k3s_arch': k3s_arch,
             'kernel_cmdline_set': kernel_cmdline_set,
+            'node_is_container': node_is_container,
             'k3s_node_patch': k3s_node_patch,
             'k3s_ca_hash': k3s_ca_hash,
             'k3s_join_token': k3s_join_token,

@@ -182,3 +182,17 @@ def test_cmdline_absent_keys_go_everywhere_and_a_one_value_list_is_repeatable():
 def test_cmdline_key_both_wanted_and_absent_is_refused():
     with pytest.raises(k3s.AnsibleFilterError, match='both wanted and absent'):
         k3s.kernel_cmdline_set(BASE, {'cgroup_memory': 1}, ['cgroup_memory'])
+
+
+# --- container guests ------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize('facts, expected', [
+    ({'virtualization_role': 'guest', 'virtualization_type': 'lxc'}, True),  # a Proxmox LXC GPU node
+    ({'virtualization_role': 'guest', 'virtualization_type': 'podman'}, True),  # the lab's nodes
+    ({'virtualization_role': 'guest', 'virtualization_type': 'openvz'}, True),
+    ({'virtualization_role': 'guest', 'virtualization_type': 'kvm'}, False),  # a Proxmox VM keeps its own kernel
+    ({'virtualization_role': 'host', 'virtualization_type': 'lxc'}, False),  # the Proxmox host itself
+    ({'virtualization_role': 'NA', 'virtualization_type': 'NA'}, False),  # bare metal, a Raspberry Pi
+    ({}, False),
+])
+def test_node_is_container(facts, expected):
+    assert k3s.node_is_container(facts) is expected
