@@ -46,6 +46,11 @@ options:
     type: list
     elements: path
     default: []
+  links:
+    description: Paths whose symbolic link target is reported in RV(links) (for example C(/etc/localtime)).
+    type: list
+    elements: path
+    default: []
   cgroups:
     description: Also decide whether the memory cgroup controller is available (the same answer as
       M(homelab.mediacluster.cgroup_info)).
@@ -107,6 +112,12 @@ files:
   description: The contents of the files asked for that could be read.
   returned: always
   type: dict
+links:
+  description: The target of each path asked for in O(links) that is a symbolic link, as the link holds it
+    (possibly relative).
+  returned: always
+  type: dict
+  sample: {/etc/localtime: /usr/share/zoneinfo/Europe/Berlin}
 cgroups:
   description: The memory cgroup decision, with the keys M(homelab.mediacluster.cgroup_info) returns.
   returned: when O(cgroups=true)
@@ -210,6 +221,17 @@ def read_files(paths):
     return dict((path, text) for path, text in texts.items() if text is not None)
 
 
+def read_links(paths):
+    """{path: target} of the paths that are symbolic links."""
+    links = {}
+    for path in paths:
+        try:
+            links[path] = os.readlink(path)
+        except (IOError, OSError):
+            pass
+    return links
+
+
 def read_packages(module, wanted):
     if not wanted:
         return {}, []
@@ -233,6 +255,7 @@ def main():
             paths=dict(type='list', elements='path', default=[]),
             units=dict(type='list', elements='str', default=[]),
             files=dict(type='list', elements='path', default=[]),
+            links=dict(type='list', elements='path', default=[]),
             cgroups=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
@@ -248,6 +271,7 @@ def main():
         swaps=active_swaps(_read_text('/proc/swaps') or ''),
         units=read_units(module, module.params['units']),
         files=read_files(module.params['files']),
+        links=read_links(module.params['links']),
     )
     if module.params['cgroups']:
         try:

@@ -318,7 +318,7 @@ DIGITS_ONLY_CHECKSUM_KEY = '0000000000000000000000005eed04d6'
 
 
 def test_credentials_checksum_of_only_digits_stays_a_string(tmp_path):
-    docs, _ = render(tmp_path, 'digit-checksum', {'media_stack_api_keys': dict(KEYS, sonarr=DIGITS_ONLY_CHECKSUM_KEY)})
+    docs = render(tmp_path, 'digit-checksum', {'media_stack_api_keys': dict(KEYS, sonarr=DIGITS_ONLY_CHECKSUM_KEY)})[0]
     deployment = next(d for d in docs.values() if d['kind'] == 'Deployment' and d['metadata']['name'] == 'sonarr')
     value = deployment['spec']['template']['metadata']['annotations']['homelab.mediacluster/credentials']
     assert value == '7367876176792243'

@@ -67,7 +67,9 @@ def _dpkg(names):
 def test_the_module_reads_this_machine_and_changes_nothing(tmp_path):
     present = tmp_path / 'zone'
     present.write_text('')
-    args = {'packages': ['dpkg', 'bash', 'mediacluster-no-such-package'], 'cgroups': True,
+    (tmp_path / 'localtime').symlink_to('../usr/share/zoneinfo/Etc/UTC')
+    args = {'links': [str(tmp_path / 'localtime'), str(present), str(tmp_path / 'absent')],
+            'packages': ['dpkg', 'bash', 'mediacluster-no-such-package'], 'cgroups': True,
             'paths': [str(present), str(tmp_path / 'absent')],
             'files': ['/proc/filesystems', str(tmp_path / 'absent')]}
     for check in (False, True):
@@ -78,6 +80,8 @@ def test_the_module_reads_this_machine_and_changes_nothing(tmp_path):
         assert result['paths_present'] == [str(present)]
         with open('/proc/filesystems') as handle:
             assert result['files'] == {'/proc/filesystems': handle.read()}  # an absent file is left out
+        # only a symbolic link has a target, given as the link holds it
+        assert result['links'] == {str(tmp_path / 'localtime'): '../usr/share/zoneinfo/Etc/UTC'}
         assert set(result['cgroups']) >= {'mode', 'available', 'source', 'reason', 'cmdline_fix'}
         with open('/proc/swaps') as handle:
             assert len(result['swaps']) == len(handle.read().splitlines()) - 1

@@ -25,7 +25,7 @@ BOOKWORM = ('console=serial0,115200 console=tty1 root=PARTUUID=4e639091-02 rootf
 # Rendered in a fresh interpreter with Ansible's collection finder, as ansible-playbook does: in this process other
 # tests may already have imported the collection from sys.path, after which the finder cannot load its filters.
 RENDER = r"""
-import base64, json, sys
+import json, sys
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
@@ -50,7 +50,9 @@ tasks = yaml.safe_load(open(args['tasks']).read())
 task = next(t for t in tasks if t['name'] == 'Set the cgroup kernel arguments')
 variables = trust(dict(defaults, node_flavour='pi'))
 variables.update(trust(task.get('vars') or {}))
-variables['__node_prep_cmdline'] = {'content': base64.b64encode((args['old'] + '\n').encode()).decode()}
+# what the preflight's node_facts read found in cmdline.txt
+variables['_node_prep_cmdline_path'] = '/boot/firmware/cmdline.txt'
+variables['__node_prep_node'] = {'files': {'/boot/firmware/cmdline.txt': args['old'] + '\n'}}
 print(json.dumps(Templar(loader=DataLoader(), variables=variables).template(
     trust(task['ansible.builtin.copy']['content']))))
 """
