@@ -36,7 +36,8 @@ options:
         type: path
         required: true
       state:
-        description: C(directory) or C(file).
+        description: C(directory) or C(file). A directory is created with its missing parents (as
+          M(ansible.builtin.file) does), each with the entry's owner, group and mode.
         type: str
         choices: [directory, file]
         default: file
@@ -124,25 +125,47 @@ def _write(module, path, data):
             os.unlink(temp)
 
 
+def _attributes(entry, path):
+    # the SELinux context is left as it is (None per field), as the file and template modules leave it by default
+    return dict(path=path, owner=entry['owner'], group=entry['group'], mode=entry['mode'],
+                secontext=[None, None, None, None], attributes=None)
+
+
+def _missing_dirs(path):
+    """The directories from the first missing one down to path (mkdir -p order)."""
+    missing = []
+    while path and not os.path.lexists(path):
+        missing.insert(0, path)
+        path = os.path.dirname(path)
+    return missing
+
+
 def keep(module, entry, planned_dirs, diffs):
     """Bring one entry to its desired state; return whether it changed (in check mode: would change)."""
     path = entry['path']
     found = _lstat(path)
-    parent = os.path.dirname(path)
-    if found is None and not os.path.isdir(parent) and parent not in planned_dirs:
-        module.fail_json(msg='{0}: its directory {1} does not exist; list the directory before it (state=directory) '
-                             'or create it first.'.format(path, parent))
     changed = False
     if entry['state'] == 'directory':
         if found is None:
+            missing = _missing_dirs(path)
             diffs.append(dict(before_header=path, after_header=path, before={'path': path, 'state': 'absent'},
                               after={'path': path, 'state': 'directory'}))
             if module.check_mode:
-                planned_dirs.add(path)
+                planned_dirs.update(missing)
                 return True
-            os.mkdir(path, int(entry['mode'], 8))
+            # like ansible.builtin.file: missing parents are created too, with the same owner, group and mode
+            for directory in missing:
+                os.mkdir(directory, int(entry['mode'], 8))
+                module.set_fs_attributes_if_different(_attributes(entry, directory), True, expand=False)
             changed = True
     else:
+        parent = os.path.dirname(path)
+        if found is None and not os.path.isdir(parent) and parent not in planned_dirs:
+            if module.check_mode:  # an earlier task (a package) may create it; the real run says if not
+                diffs.append(dict(before_header=path, after_header=path, before='', after=entry['content']))
+                return True
+            module.fail_json(msg='{0}: its directory {1} does not exist; list the directory before it '
+                                 '(state=directory) or create it first.'.format(path, parent))
         data = to_bytes(entry['content'], errors='surrogate_or_strict')
         before = _read(path) if found is not None else None
         if before != data:
@@ -154,11 +177,8 @@ def keep(module, entry, planned_dirs, diffs):
             if not module.check_mode:
                 _write(module, path, data)
             changed = True
-    # the SELinux context is left as it is (None per field), as the file and template modules leave it by default
-    attributes = dict(path=path, owner=entry['owner'], group=entry['group'], mode=entry['mode'],
-                      secontext=[None, None, None, None], attributes=None)
     attribute_diff = dict(before={}, after={})
-    changed = module.set_fs_attributes_if_different(attributes, changed, attribute_diff, expand=False)
+    changed = module.set_fs_attributes_if_different(_attributes(entry, path), changed, attribute_diff, expand=False)
     if attribute_diff['before'] != attribute_diff['after']:
         diffs.append(dict(before_header=path, after_header=path, before=attribute_diff['before'],
                           after=attribute_diff['after']))

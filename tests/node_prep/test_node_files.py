@@ -82,9 +82,21 @@ def test_a_link_or_a_directory_in_the_way_is_refused_before_any_change(tmp_path)
     assert result['failed'] and 'exists but is not a regular file' in result['msg']
 
 
+def test_a_directory_gets_its_missing_parents(tmp_path):
+    deep = tmp_path / 'multipath'  # /etc/multipath, before multipath-tools is installed
+    checked = run_module('node_files', {'files': entries(deep)}, check=True)
+    assert checked['changed_paths'] == [str(deep / 'conf.d'), str(deep / 'conf.d' / 'mediacluster.conf')]
+    assert not deep.exists()
+    run_module('node_files', {'files': entries(deep)})
+    assert snapshot(deep)[2] == 0o755 and (deep / 'conf.d' / 'mediacluster.conf').read_text() == 'MaxUse=200M\n'
+
+
 def test_a_missing_directory_or_a_bad_mode_is_named(tmp_path):
     result = run_module('node_files', {'files': entries(tmp_path)[1:]})
     assert result['failed'] and 'its directory {0} does not exist'.format(tmp_path / 'conf.d') in result['msg']
+    # in check mode an earlier task (a package install) may still create it: a change is predicted, not an error
+    checked = run_module('node_files', {'files': entries(tmp_path)[1:]}, check=True)
+    assert checked['changed'] and 'failed' not in checked
     result = run_module('node_files', {'files': entries(tmp_path, mode='rw-r--r--')})
     assert result['failed'] and "mode 'rw-r--r--' is not an octal string" in result['msg']
     assert not (tmp_path / 'conf.d').exists()
