@@ -93,3 +93,17 @@ def test_example_inventory_preflight_takes_under_five_seconds():
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     assert code == 0, tail(output)
     assert cpu < 5, 'the preflight of the example inventory used {0:.1f}s of CPU ({1:.1f}s wall)'.format(cpu, wall)
+
+
+@needs_offline
+def test_probes_name_a_nas_that_does_not_answer(tmp_path):
+    """With the probes on, in a network namespace with only loopback: the example inventory's NAS (an unmanaged
+    NFS server, 192.168.1.29:2049) cannot be reached, which the preflight names with the reason; its VIP does not
+    answer either, which is what a free VIP looks like, so it is not reported."""
+    code, output = preflight('preflight-probes', ROOT / 'inventory' / 'example', '-e',
+                             'mediacluster_preflight_probes=true')
+    flat = ' '.join(output.split())
+    assert code != 0, tail(output)
+    assert 'the NAS 192.168.1.29 does not answer on port 2049 ([Errno 101] Network is unreachable)' in flat, \
+        tail(output)
+    assert 'is taken' not in flat and problem_count(output) == 1

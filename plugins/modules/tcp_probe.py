@@ -1,0 +1,147 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: tcp_probe
+short_description: Try once, in parallel, whether TCP ports answer
+version_added: 0.1.0
+description:
+  - One TCP connection attempt to each target, all at the same time, each bounded by O(timeout). The preflight asks
+    whether the control-plane VIP is free (or already this cluster's API) and whether the NAS answers; a port that
+    refuses is answered at once, and one that does not answer costs O(timeout) once for all targets, not once each.
+  - Unlike M(ansible.builtin.wait_for) it does not wait for a port to open; it reports what answers now.
+  - Read-only. It never fails because a port does not answer; the caller decides.
+author:
+  - homelab.mediacluster developers (@homelab-mediacluster)
+extends_documentation_fragment:
+  - homelab.mediacluster.attributes.read_only
+options:
+  targets:
+    description: The host and port of each probe.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      host:
+        description: Address or name.
+        type: str
+        required: true
+      port:
+        description: TCP port.
+        type: int
+        required: true
+      name:
+        description: A label returned with the result, so the caller can pick its probes out.
+        type: str
+        default: ''
+  timeout:
+    description: Seconds each connection attempt may take.
+    type: float
+    default: 2
+"""
+
+EXAMPLES = r"""
+- name: Probe the VIP and the NAS
+  homelab.mediacluster.tcp_probe:
+    targets:
+      - {host: 192.168.1.50, port: 6443, name: vip}
+      - {host: 192.168.1.50, port: 22, name: vip}
+      - {host: 192.168.1.20, port: 22, name: nas}
+  register: probes
+
+- name: Say whether the API answers on the VIP
+  ansible.builtin.debug:
+    msg: "{{ (probes.results | selectattr('port', 'equalto', 6443) | first).open }}"
+"""
+
+RETURN = r"""
+results:
+  description: One entry per target, in the order given.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    host:
+      description: The host probed.
+      type: str
+    port:
+      description: The port probed.
+      type: int
+    name:
+      description: The target's label.
+      type: str
+    open:
+      description: Whether the connection was accepted.
+      type: bool
+    error:
+      description: Why not (refused, timed out, no route, unknown name); empty when open.
+      type: str
+  sample: [{host: 192.168.1.50, port: 6443, name: vip, open: false, error: '[Errno 111] Connection refused'}]
+"""
+
+import socket
+import threading
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def probe(host, port, timeout):
+    """(open, error) of one connection attempt."""
+    try:
+        connection = socket.create_connection((host, port), timeout=timeout)
+    except socket.timeout:
+        return False, 'timed out after {0:g} s'.format(timeout)
+    except (OSError, socket.error) as exc:
+        return False, str(exc)
+    connection.close()
+    return True, ''
+
+
+def probe_all(targets, timeout):
+    """Probe every (host, port) at once; results in the order given."""
+    results = [None] * len(targets)
+
+    def run(index, target):
+        is_open, error = probe(target['host'], target['port'], timeout)
+        results[index] = dict(host=target['host'], port=target['port'], name=target.get('name') or '', open=is_open,
+                              error=error)
+
+    threads = [threading.Thread(target=run, args=(index, target)) for index, target in enumerate(targets)]
+    for thread in threads:
+        thread.daemon = True
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            targets=dict(type='list', elements='dict', required=True, options=dict(
+                host=dict(type='str', required=True),
+                port=dict(type='int', required=True),
+                name=dict(type='str', default=''),
+            )),
+            timeout=dict(type='float', default=2),
+        ),
+        supports_check_mode=True,
+    )
+    if module.params['timeout'] <= 0:
+        module.fail_json(msg='tcp_probe: timeout must be more than 0 seconds (got {0}).'.format(
+            module.params['timeout']))
+    for target in module.params['targets']:
+        if not 0 < target['port'] < 65536:
+            module.fail_json(msg='tcp_probe: {0}:{1} is not a TCP port (1-65535); fix the port the caller '
+                                 'gives.'.format(target['host'], target['port']))
+    module.exit_json(changed=False, results=probe_all(module.params['targets'], module.params['timeout']))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,61 @@
+"""homelab.mediacluster.tcp_probe, the preflight's VIP and NAS probe (issue 18: the probes at once, not one
+wait_for timeout after another): on loopback, a listening port is open and a closed one is refused at once; ports
+that do not answer cost the timeout once for all of them, not once each."""
+
+import importlib
+import socket
+import time
+
+import pytest
+
+from ..module_runner import MODULES, run_module
+
+tcp_probe = importlib.import_module(MODULES + 'tcp_probe')  # after module_runner put the collection on the path
+
+
+def _closed_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]  # nothing listens there once the socket is closed
+
+
+def test_open_and_refused_ports_on_loopback():
+    with socket.socket() as server:
+        server.bind(('127.0.0.1', 0))
+        server.listen(4)
+        port = server.getsockname()[1]
+        closed = _closed_port()
+        started = time.monotonic()
+        result = run_module('tcp_probe', {'targets': [{'host': '127.0.0.1', 'port': port},
+                                                      {'host': '127.0.0.1', 'port': closed}]}, check=True)
+    assert time.monotonic() - started < 1.5  # a refusal does not wait for the timeout
+    assert result['changed'] is False
+    first, second = result['results']
+    assert (first['port'], first['open'], first['error']) == (port, True, '')
+    assert (second['port'], second['open']) == (closed, False) and 'refused' in second['error'].lower()
+
+
+def test_silent_ports_cost_the_timeout_once(monkeypatch):
+    def silent(address, timeout):
+        time.sleep(timeout)
+        raise socket.timeout()
+
+    monkeypatch.setattr(tcp_probe.socket, 'create_connection', silent)
+    started = time.monotonic()
+    ports = ((6443, 'vip'), (22, 'vip'), (2049, 'nas'))
+    targets = [{'host': '192.0.2.1', 'port': port, 'name': name} for port, name in ports]
+    results = tcp_probe.probe_all(targets, 0.5)
+    assert time.monotonic() - started < 1.2  # three timeouts of 0.5 s side by side, not 1.5 s in a row
+    assert [(r['port'], r['name']) for r in results] == [(6443, 'vip'), (22, 'vip'), (2049, 'nas')]
+    assert all(not r['open'] and r['error'] == 'timed out after 0.5 s' for r in results)
+
+
+def test_a_timeout_of_zero_is_refused():
+    result = run_module('tcp_probe', {'targets': [{'host': '127.0.0.1', 'port': 22}], 'timeout': 0})
+    assert result['failed'] and 'timeout must be more than 0 seconds' in result['msg']
+
+
+@pytest.mark.parametrize('port', [0, 70000])
+def test_a_port_outside_the_tcp_range_is_named(port):
+    result = run_module('tcp_probe', {'targets': [{'host': '127.0.0.1', 'port': port}]})
+    assert result['failed'] and '127.0.0.1:{0} is not a TCP port'.format(port) in result['msg']
