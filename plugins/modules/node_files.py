@@ -18,8 +18,10 @@ description:
   - Each entry is read and compared first; a file is written (atomically, through a temporary file in its
     directory) only when its contents differ, and its owner, group and mode are set only when they differ. The same
     desired state makes no write at all.
-  - It never replaces what it does not own. A path that is a symbolic link, or a directory where a file is asked
-    for (or the other way round), is an error that names the path, and nothing in the call is changed.
+  - It never replaces what it does not own. A file path that is a symbolic link, or a directory where a file is
+    asked for (or the other way round), is an error that names the path, and nothing in the call is changed.
+  - A symbolic link to a directory counts as that directory, as M(ansible.builtin.file) follows it (a data
+    directory that links to a pool's mount point); its owner, group and mode are kept on the directory it points to.
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
@@ -100,6 +102,8 @@ def _refusal(entry, found):
     if found is None:
         return None
     if stat.S_ISLNK(found.st_mode):
+        if entry['state'] == 'directory' and os.path.isdir(entry['path']):
+            return None  # a link to a directory is that directory, as ansible.builtin.file follows it
         return ('{0} is a symbolic link; node_files keeps only real files and directories, so it does not write '
                 'through it. Remove the link or point the role somewhere else.'.format(entry['path']))
     wanted_dir = entry['state'] == 'directory'
@@ -178,7 +182,8 @@ def keep(module, entry, planned_dirs, diffs):
                 _write(module, path, data)
             changed = True
     attribute_diff = dict(before={}, after={})
-    changed = module.set_fs_attributes_if_different(_attributes(entry, path), changed, attribute_diff, expand=False)
+    target = os.path.realpath(path) if found is not None and stat.S_ISLNK(found.st_mode) else path
+    changed = module.set_fs_attributes_if_different(_attributes(entry, target), changed, attribute_diff, expand=False)
     if attribute_diff['before'] != attribute_diff['after']:
         diffs.append(dict(before_header=path, after_header=path, before=attribute_diff['before'],
                           after=attribute_diff['after']))

@@ -100,3 +100,17 @@ def test_a_missing_directory_or_a_bad_mode_is_named(tmp_path):
     result = run_module('node_files', {'files': entries(tmp_path, mode='rw-r--r--')})
     assert result['failed'] and "mode 'rw-r--r--' is not an octal string" in result['msg']
     assert not (tmp_path / 'conf.d').exists()
+
+
+def test_a_link_to_a_directory_counts_as_that_directory(tmp_path):
+    pool = tmp_path / 'pool'  # e.g. a ZFS dataset's mount point the data directory links to
+    pool.mkdir(mode=0o700)
+    (tmp_path / 'data').symlink_to(pool)
+    wanted = [dict(path=str(tmp_path / 'data'), state='directory', mode='0775', owner=OWNER, group=GROUP)]
+    result = run_module('node_files', {'files': wanted})
+    assert result['changed_paths'] == [str(tmp_path / 'data')]
+    assert (tmp_path / 'data').is_symlink() and snapshot(pool)[2] == 0o775  # the link stays; its target is kept
+    assert run_module('node_files', {'files': wanted})['changed'] is False
+    (tmp_path / 'gone').symlink_to(tmp_path / 'nowhere')
+    dangling = run_module('node_files', {'files': [dict(wanted[0], path=str(tmp_path / 'gone'))]})
+    assert dangling['failed'] and 'is a symbolic link' in dangling['msg']
