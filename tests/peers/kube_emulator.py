@@ -106,7 +106,12 @@ class ApplyEmulator(kmock.KubernetesEmulator):
     """kmock's emulator plus three rules of the real API server it lacks: a server-side apply (PATCH with
     Content-Type application/apply-patch+yaml) of an object that does not exist creates it, a dry run
     (`?dryRun=All`, what kubernetes.core sends in check mode) answers with the would-be object but stores nothing,
-    and a Secret's stringData is folded into data on every write."""
+    and a Secret's stringData is folded into data on every write.
+
+    Also: kmock keeps every request it ever served and matches each new one by scanning that whole history, so a
+    request costs time in proportion to all the requests before it (50 ms a GET after a few hundred; a real API
+    server answers in milliseconds whatever its past). Nothing reads kmock's own history (the tests and the lab
+    count requests themselves), so each request is forgotten once it has been served."""
 
     async def _dry_run(self, request, content_type):
         data = request.data if isinstance(request.data, dict) else {}
@@ -157,7 +162,17 @@ class ApplyEmulator(kmock.KubernetesEmulator):
                     self._objects[key] = {}
                 elif self._objects[key].deleted:
                     self._objects[key].create({})
-        return await super()._handle(request)
+        try:
+            return await super()._handle(request)
+        finally:
+            self._forget(request)
+
+    def _forget(self, request):
+        """Drop a served request from kmock's history (by identity: an equal request may still be in flight)."""
+        for index in range(len(self._requests) - 1, -1, -1):
+            if self._requests[index] is request:
+                del self._requests[index]
+                break
 
 
 def build_emulator(crd_dir=CRD_DIR, extra_crds=()):
