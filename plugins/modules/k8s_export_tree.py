@@ -29,8 +29,8 @@ requirements:
 options:
   path:
     description:
-      - The app's folder in the exported tree, an absolute path on the host the task runs on. Created (mode
-        C(0750)) when missing.
+      - The app's folder in the exported tree, an absolute path on the host the task runs on. Created when
+        missing; its mode is set to C(0750), as the tree holds Secrets.
     type: path
     required: true
   manifests:
@@ -84,12 +84,15 @@ import os
 import stat
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_yaml import YAML_IMPORT_ERROR, dump
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleFailure
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import main as run_module
 
 KUSTOMIZATION = 'kustomization.yaml'
 HIDDEN = '(content of a Secret, not shown)\n'
+FOLDER_MODE = 0o750
 
 
 def _read(path):
@@ -161,6 +164,20 @@ def stale_files(path, files, marker):
     return stale
 
 
+def ensure_folder(path, check_mode=False):
+    """The app's folder exists with mode 0750 (the tree holds Secrets). True when it was created or its mode set."""
+    if not os.path.isdir(path):
+        if not check_mode:
+            os.makedirs(path, mode=FOLDER_MODE)
+            os.chmod(path, FOLDER_MODE)  # makedirs' mode is masked by the umask
+        return True
+    if stat.S_IMODE(os.stat(path).st_mode) != FOLDER_MODE:
+        if not check_mode:
+            os.chmod(path, FOLDER_MODE)
+        return True
+    return False
+
+
 def export_tree(path, manifests, files, marker, check_mode=False):
     """Write what differs. Returns (written, diffs, stale)."""
     written, diffs = [], []
@@ -186,34 +203,41 @@ def export_tree(path, manifests, files, marker, check_mode=False):
     return written, diffs, stale_files(path, files, marker)
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec={'path': {'type': 'path', 'required': True},
-                       'manifests': {'type': 'list', 'elements': 'dict', 'required': True},
-                       'files': {'type': 'list', 'elements': 'str', 'required': True},
-                       'marker': {'type': 'str', 'required': True}},
-        supports_check_mode=True)
+ARGUMENT_SPEC = {'path': {'type': 'path', 'required': True},
+                 'manifests': {'type': 'list', 'elements': 'dict', 'required': True},
+                 'files': {'type': 'list', 'elements': 'str', 'required': True},
+                 'marker': {'type': 'str', 'required': True}}
+
+
+def run(params, check_mode=False, diff=False):
+    """The module's body, also run in the controller's process over a local connection
+    (plugins/action/k8s_export_tree.py)."""
     if YAML_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib('PyYAML'), exception=YAML_IMPORT_ERROR)
-    path, manifests, files = module.params['path'], module.params['manifests'], module.params['files']
+        raise ModuleFailure(missing_required_lib('PyYAML'), exception=YAML_IMPORT_ERROR)
+    path, manifests, files = params['path'], params['manifests'], params['files']
     if not os.path.isabs(path):
-        module.fail_json(msg='path={0} is relative; give the absolute path of the app folder in the exported tree'
-                         .format(path))
+        raise ModuleFailure('path={0} is relative; give the absolute path of the app folder in the exported tree'
+                            .format(path))
     found = problems(manifests, files)
     if found:
-        module.fail_json(msg='nothing was written to {0}: {1}'.format(path, ' | '.join(found)))
+        raise ModuleFailure('nothing was written to {0}: {1}'.format(path, ' | '.join(found)))
     if os.path.exists(path) and not os.path.isdir(path):
-        module.fail_json(msg='nothing was written: {0} exists and is not a directory; move it away or choose '
-                         'another k8s_delivery_export_dir'.format(path))
+        raise ModuleFailure('nothing was written: {0} exists and is not a directory; move it away or choose '
+                            'another k8s_delivery_export_dir'.format(path))
     try:
-        written, diffs, stale = export_tree(path, manifests, files, module.params['marker'], module.check_mode)
+        folder_changed = ensure_folder(path, check_mode)
+        written, diffs, stale = export_tree(path, manifests, files, params['marker'], check_mode)
     except OSError as exc:
-        module.fail_json(msg='writing the tree {0} failed: {1}; check the folder exists and is writable by the '
-                         'user running the play'.format(path, exc))
-    result = {'changed': bool(written), 'written': written, 'stale': stale}
-    if module._diff:
+        raise ModuleFailure('writing the tree {0} failed: {1}; check the folder exists and is writable by the '
+                            'user running the play'.format(path, exc)) from exc
+    result = {'changed': folder_changed or bool(written), 'written': written, 'stale': stale}
+    if diff:
         result['diff'] = diffs
-    module.exit_json(**result)
+    return result
+
+
+def main():
+    run_module(ARGUMENT_SPEC, run)
 
 
 if __name__ == '__main__':

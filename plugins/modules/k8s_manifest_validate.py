@@ -178,16 +178,31 @@ supported_versions:
   sample: ["1.25", "1.26", "1.37"]
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleFailure
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import main as run_module
+
+ARGUMENT_SPEC = {
+    'manifests': {'type': 'list', 'elements': 'raw', 'required': True},
+    'kubernetes_version': {'type': 'str', 'required': True},
+    'crd_paths': {'type': 'list', 'elements': 'path', 'default': []},
+    'fail_on_error': {'type': 'bool', 'default': True},
+}
 
 
-def run(module):
-    params = module.params
-    short = k8s_validation.check_version(params['kubernetes_version'])
-    manifests = params['manifests']
-    errors, missing = k8s_validation.validate(manifests, short, params['crd_paths'])
+def run(params, check_mode=False, diff=False):  # pylint: disable=unused-argument
+    """The module's body, also run in the controller's process (plugins/action/k8s_manifest_validate.py)."""
+    if not k8s_validation.HAS_VALIDATION_LIBS:
+        raise ModuleFailure(missing_required_lib('kubernetes-validate, jsonschema and PyYAML'),
+                            exception=k8s_validation.VALIDATION_IMPORT_ERROR)
+    try:
+        short = k8s_validation.check_version(params['kubernetes_version'])
+        manifests = params['manifests']
+        errors, missing = k8s_validation.validate(manifests, short, params['crd_paths'])
+    except k8s_validation.K8sValidationError as exc:
+        raise ModuleFailure(str(exc)) from exc
     result = {
         'changed': False,
         'errors': errors,
@@ -201,31 +216,15 @@ def run(module):
         result['order'] = k8s_validation.apply_order(manifests)
         result['files'] = k8s_validation.export_filenames(manifests)
     if errors and params['fail_on_error']:
-        result['msg'] = '{0} of {1} manifest(s) failed validation against Kubernetes {2}; fix them before ' \
-            'anything is applied:\n{3}'.format(len({e.split(':')[0] for e in errors}), len(manifests), short,
-                                               '\n'.join(errors))
-        module.fail_json(**result)
+        failed = len({e.split(':')[0] for e in errors})
+        raise ModuleFailure('{0} of {1} manifest(s) failed validation against Kubernetes {2}; fix them before '
+                            'anything is applied:\n{3}'.format(failed, len(manifests), short, '\n'.join(errors)),
+                            **result)
     return result
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            'manifests': {'type': 'list', 'elements': 'raw', 'required': True},
-            'kubernetes_version': {'type': 'str', 'required': True},
-            'crd_paths': {'type': 'list', 'elements': 'path', 'default': []},
-            'fail_on_error': {'type': 'bool', 'default': True},
-        },
-        supports_check_mode=True,
-    )
-    if not k8s_validation.HAS_VALIDATION_LIBS:
-        module.fail_json(msg=missing_required_lib('kubernetes-validate, jsonschema and PyYAML'),
-                         exception=k8s_validation.VALIDATION_IMPORT_ERROR)
-    try:
-        result = run(module)
-    except k8s_validation.K8sValidationError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(ARGUMENT_SPEC, run)
 
 
 if __name__ == '__main__':

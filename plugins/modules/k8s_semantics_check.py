@@ -107,42 +107,46 @@ valid:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics
 from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_yaml import YAML_IMPORT_ERROR
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleFailure
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import main as run_module
+
+ARGUMENT_SPEC = {
+    'manifests': {'type': 'list', 'elements': 'raw', 'required': True},
+    'context_manifests': {'type': 'list', 'elements': 'raw', 'default': []},
+    'nodes': {'type': 'list', 'elements': 'dict', 'default': []},
+    'flows': {'type': 'list', 'elements': 'dict', 'default': []},
+    'namespace_labels': {'type': 'dict', 'default': {}},
+    'cluster_cidr': {'type': 'str', 'default': '10.42.0.0/16'},
+    'service_cidr': {'type': 'str', 'default': '10.43.0.0/16'},
+    'fail_on_error': {'type': 'bool', 'default': True},
+}
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec={
-            'manifests': {'type': 'list', 'elements': 'raw', 'required': True},
-            'context_manifests': {'type': 'list', 'elements': 'raw', 'default': []},
-            'nodes': {'type': 'list', 'elements': 'dict', 'default': []},
-            'flows': {'type': 'list', 'elements': 'dict', 'default': []},
-            'namespace_labels': {'type': 'dict', 'default': {}},
-            'cluster_cidr': {'type': 'str', 'default': '10.42.0.0/16'},
-            'service_cidr': {'type': 'str', 'default': '10.43.0.0/16'},
-            'fail_on_error': {'type': 'bool', 'default': True},
-        },
-        supports_check_mode=True,
-    )
+def run(params, check_mode=False, diff=False):  # pylint: disable=unused-argument
+    """The module's body, also run in the controller's process (plugins/action/k8s_semantics_check.py)."""
     if YAML_IMPORT_ERROR:
-        module.fail_json(msg=missing_required_lib('PyYAML'), exception=YAML_IMPORT_ERROR)
-    params = module.params
+        raise ModuleFailure(missing_required_lib('PyYAML'), exception=YAML_IMPORT_ERROR)
     try:
         result = cluster_semantics.check(
             params['manifests'], params['nodes'], params['flows'], params['namespace_labels'],
             cluster_cidr=params['cluster_cidr'], service_cidr=params['service_cidr'],
             context_manifests=params['context_manifests'])
     except (ValueError, TypeError, KeyError) as exc:
-        module.fail_json(msg='The cluster-semantics check could not evaluate the input: {0}; check the nodes, flows '
-                             'and CIDRs given to the delivery layer.'.format(exc))
+        raise ModuleFailure('The cluster-semantics check could not evaluate the input: {0}; check the nodes, flows '
+                            'and CIDRs given to the delivery layer.'.format(exc)) from exc
     out = {'changed': False, 'errors': result['errors'], 'warnings_found': result['warnings'],
            'valid': not result['errors']}
     if result['errors'] and params['fail_on_error']:
-        module.fail_json(msg='; '.join(result['errors']), **out)
-    module.exit_json(**out)
+        raise ModuleFailure('; '.join(result['errors']), **out)
+    return out
+
+
+def main():
+    run_module(ARGUMENT_SPEC, run)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,19 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.mediacluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""homelab.mediacluster.k8s_export_tree in the controller's process (plugins/plugin_utils/in_process.py):
+the tree is written on the task's host, so in process over the local connection (the controller) and as the
+module elsewhere."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.homelab.mediacluster.plugins.modules import k8s_export_tree as module
+from ansible_collections.homelab.mediacluster.plugins.plugin_utils.in_process import InProcessAction
+
+
+class ActionModule(InProcessAction):
+    MODULE = module
+    MODULE_NAME = 'homelab.mediacluster.k8s_export_tree'
+    LOCAL_ONLY = True

@@ -1,0 +1,18 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.mediacluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""homelab.mediacluster.k8s_semantics_check in the controller's process (plugins/plugin_utils/in_process.py):
+the check computes only."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+from ansible_collections.homelab.mediacluster.plugins.modules import k8s_semantics_check as module
+from ansible_collections.homelab.mediacluster.plugins.plugin_utils.in_process import InProcessAction
+
+
+class ActionModule(InProcessAction):
+    MODULE = module
+    MODULE_NAME = 'homelab.mediacluster.k8s_semantics_check'
+    LOCAL_ONLY = False

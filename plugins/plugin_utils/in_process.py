@@ -1,0 +1,60 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.mediacluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run one of this collection's controller-side modules inside the worker process (module_utils/module_body.py).
+
+The options are checked against the module's own ARGUMENT_SPEC, and the body gets plain JSON data, as a module run
+would. A module whose body touches the task host's files (LOCAL_ONLY) runs in process only over the local connection
+without become; anywhere else it runs as the ordinary module it also is.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleFailure
+
+
+class InProcessAction(ActionBase):
+    """Subclasses set MODULE (the module's Python module, with ARGUMENT_SPEC and run) and MODULE_NAME."""
+
+    TRANSFERS_FILES = False
+    _supports_check_mode = True
+    _supports_async = False
+    MODULE = None
+    MODULE_NAME = None
+    LOCAL_ONLY = False
+
+    def _in_process(self):
+        if not self.LOCAL_ONLY:
+            return True  # reads nothing but the controller's own files
+        return getattr(self._connection, 'transport', None) == 'local' and not self._connection.become
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(InProcessAction, self).run(tmp, task_vars)
+        if not self._in_process():
+            result.update(self._execute_module(module_name=self.MODULE_NAME, module_args=self._task.args,
+                                               task_vars=task_vars))
+            return result
+        # plain dicts, lists and scalars, exactly what a module gets after its arguments' JSON round trip
+        args = json.loads(json.dumps(self._task.args))
+        checked = ArgumentSpecValidator(self.MODULE.ARGUMENT_SPEC).validate(args)
+        if checked.error_messages:
+            # worded as AnsibleModule words them
+            messages = [('Unsupported parameters for ({0}) module: {1}' if isinstance(error, UnsupportedError)
+                         else '{1}').format(self.MODULE_NAME, error) for error in checked.errors]
+            result.update(failed=True, msg='; '.join(messages))
+            return result
+        try:
+            result.update(self.MODULE.run(checked.validated_parameters, bool(self._task.check_mode),
+                                          bool(self._task.diff)))
+        except ModuleFailure as exc:
+            result.update(exc.result)
+            result.update(failed=True, msg=exc.msg)
+        return result
