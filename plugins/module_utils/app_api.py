@@ -18,16 +18,17 @@ import json
 import socket
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.error import HTTPError, URLError
 from ansible.module_utils.six.moves.urllib.parse import urlencode
 from ansible.module_utils.urls import open_url
+
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleBody, ModuleFailure
 
 RETRY_STATUSES = (502, 503, 504)
 
 
 class MediaApiError(Exception):
-    """The one error type of the media API modules; main() turns it into fail_json."""
+    """The one error type of the media API modules; their body turns it into a failure naming the object."""
 
 
 def connection_argument_spec():
@@ -41,20 +42,33 @@ def connection_argument_spec():
     )
 
 
-def run_media_module(options, run, title, base=connection_argument_spec):
-    """The main() of every media API module: the shared connection options (``base()``) plus the module's own
-    ``options``, check mode, the one error class caught once, and the result's ``diff`` only in diff mode.
-    ``title(params)`` names the object in the error message ("Root folder /data/media/tv: ...")."""
+class _ModuleView:
+    """What a media module's run(module) reads of AnsibleModule: params, check_mode and _diff."""
+
+    def __init__(self, params, check_mode, diff):
+        self.params = params
+        self.check_mode = check_mode
+        self._diff = diff
+
+
+def media_module(options, run, title, base=connection_argument_spec):
+    """The ModuleBody (module_utils/module_body.py) of every media API module: the shared connection options
+    (``base()``) plus the module's own ``options``, check mode, the one error class caught once, and the result's
+    ``diff`` only in diff mode. ``title(params)`` names the object in the error message ("Root folder
+    /data/media/tv: ..."). ``BODY.main()`` runs it as a module, the action plugin of the same name in process."""
     spec = base()
     spec.update(options)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    try:
-        result = run(module)
-    except MediaApiError as exc:
-        module.fail_json(msg='{0}: {1}'.format(title(module.params), exc))
-    if not module._diff:
-        result.pop('diff', None)
-    module.exit_json(**result)
+
+    def body(params, check_mode, diff):
+        try:
+            result = run(_ModuleView(params, check_mode, diff))
+        except MediaApiError as exc:
+            raise ModuleFailure('{0}: {1}'.format(title(params), exc)) from exc
+        if not diff:
+            result.pop('diff', None)
+        return result
+
+    return ModuleBody(spec, body)
 
 
 class ApiClient:

@@ -97,7 +97,7 @@ retries:
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
     MediaApiError,
-    run_media_module,
+    media_module,
 )
 from ansible_collections.homelab.mediacluster.plugins.module_utils.bazarr import (
     SETTINGS,
@@ -177,12 +177,15 @@ def run(module):
     return result
 
 
+BODY = media_module(dict(
+    api_key=dict(type='str', required=True, no_log=True),
+    settings=dict(type='dict', default={}),
+    secret_settings=dict(type='dict', default={}, no_log=True),
+), run, lambda p: 'Bazarr settings')
+
+
 def main():
-    run_media_module(dict(
-        api_key=dict(type='str', required=True, no_log=True),
-        settings=dict(type='dict', default={}),
-        secret_settings=dict(type='dict', default={}, no_log=True),
-    ), run, lambda p: 'Bazarr settings')
+    BODY.main()
 
 
 if __name__ == '__main__':

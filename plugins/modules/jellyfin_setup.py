@@ -163,8 +163,8 @@ retries:
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
     MediaApiError,
+    media_module,
     normalize_path,
-    run_media_module,
 )
 from ansible_collections.homelab.mediacluster.plugins.module_utils.jellyfin import (
     COLLECTION_TYPES,
@@ -293,23 +293,26 @@ def run(module):
     return result
 
 
+BODY = media_module(dict(
+    admin_username=dict(type='str', default='admin'),
+    admin_password=dict(type='str', required=True, no_log=True),
+    server_name=dict(type='str'),
+    ui_culture=dict(type='str', default='en-US'),
+    metadata_country_code=dict(type='str', default='US'),
+    preferred_metadata_language=dict(type='str', default='en'),
+    enable_remote_access=dict(type='bool', default=True),
+    enable_automatic_port_mapping=dict(type='bool', default=False),
+    libraries=dict(type='list', elements='dict', default=DEFAULT_LIBRARIES, options=dict(
+        name=dict(type='str', required=True),
+        type=dict(type='str', required=True, choices=list(COLLECTION_TYPES)),
+        paths=dict(type='list', elements='str', required=True),
+    )),
+    refresh_library=dict(type='bool', default=True),
+), run, lambda p: 'Jellyfin setup')
+
+
 def main():
-    run_media_module(dict(
-        admin_username=dict(type='str', default='admin'),
-        admin_password=dict(type='str', required=True, no_log=True),
-        server_name=dict(type='str'),
-        ui_culture=dict(type='str', default='en-US'),
-        metadata_country_code=dict(type='str', default='US'),
-        preferred_metadata_language=dict(type='str', default='en'),
-        enable_remote_access=dict(type='bool', default=True),
-        enable_automatic_port_mapping=dict(type='bool', default=False),
-        libraries=dict(type='list', elements='dict', default=DEFAULT_LIBRARIES, options=dict(
-            name=dict(type='str', required=True),
-            type=dict(type='str', required=True, choices=list(COLLECTION_TYPES)),
-            paths=dict(type='list', elements='str', required=True),
-        )),
-        refresh_library=dict(type='bool', default=True),
-    ), run, lambda p: 'Jellyfin setup')
+    BODY.main()
 
 
 if __name__ == '__main__':

@@ -87,8 +87,7 @@ import tempfile
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_yaml import YAML_IMPORT_ERROR, dump
-from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleFailure
-from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import main as run_module
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleBody, ModuleFailure
 
 KUSTOMIZATION = 'kustomization.yaml'
 HIDDEN = '(content of a Secret, not shown)\n'
@@ -236,8 +235,11 @@ def run(params, check_mode=False, diff=False):
     return result
 
 
+BODY = ModuleBody(ARGUMENT_SPEC, run)
+
+
 def main():
-    run_module(ARGUMENT_SPEC, run)
+    BODY.main()
 
 
 if __name__ == '__main__':

@@ -181,8 +181,7 @@ supported_versions:
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
-from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleFailure
-from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import main as run_module
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleBody, ModuleFailure
 
 ARGUMENT_SPEC = {
     'manifests': {'type': 'list', 'elements': 'raw', 'required': True},
@@ -223,8 +222,11 @@ def run(params, check_mode=False, diff=False):  # pylint: disable=unused-argumen
     return result
 
 
+BODY = ModuleBody(ARGUMENT_SPEC, run)
+
+
 def main():
-    run_module(ARGUMENT_SPEC, run)
+    BODY.main()
 
 
 if __name__ == '__main__':

@@ -112,7 +112,7 @@ retries:
 """
 
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import run_media_module
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import media_module
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
     servarr_argument_spec,
     servarr_client,
@@ -136,19 +136,22 @@ def run(module):
     return result
 
 
+BODY = media_module(dict(
+    name=dict(type='str', required=True),
+    implementation=dict(type='str', required=True),
+    sync_level=dict(type='str', default='fullSync', choices=['disabled', 'addOnly', 'fullSync']),
+    prowlarr_url=dict(type='str', required=True),
+    app_url=dict(type='str', required=True),
+    app_api_key=dict(type='str', required=True, no_log=True),
+    sync_categories=dict(type='list', elements='int'),
+    fields=dict(type='dict', default={}),
+    update_secrets=dict(type='str', default='on_create', choices=['on_create', 'always']),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+), run, lambda p: 'Prowlarr application {0}'.format(p['name']), base=servarr_argument_spec)
+
+
 def main():
-    run_media_module(dict(
-        name=dict(type='str', required=True),
-        implementation=dict(type='str', required=True),
-        sync_level=dict(type='str', default='fullSync', choices=['disabled', 'addOnly', 'fullSync']),
-        prowlarr_url=dict(type='str', required=True),
-        app_url=dict(type='str', required=True),
-        app_api_key=dict(type='str', required=True, no_log=True),
-        sync_categories=dict(type='list', elements='int'),
-        fields=dict(type='dict', default={}),
-        update_secrets=dict(type='str', default='on_create', choices=['on_create', 'always']),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-    ), run, lambda p: 'Prowlarr application {0}'.format(p['name']), base=servarr_argument_spec)
+    BODY.main()
 
 
 if __name__ == '__main__':

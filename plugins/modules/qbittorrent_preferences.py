@@ -103,8 +103,8 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
     MediaApiError,
+    media_module,
     normalize_path,
-    run_media_module,
 )
 from ansible_collections.homelab.mediacluster.plugins.module_utils.qbittorrent import QbittorrentClient
 
@@ -212,14 +212,17 @@ def run(module):
     return result
 
 
+BODY = media_module(dict(
+    username=dict(type='str', default='admin'),
+    password=dict(type='str', required=True, no_log=True),
+    bootstrap_password=dict(type='str', no_log=True),
+    preferences=dict(type='dict', default={}),
+    categories=dict(type='dict', default={}),
+), run, lambda p: 'qBittorrent preferences')
+
+
 def main():
-    run_media_module(dict(
-        username=dict(type='str', default='admin'),
-        password=dict(type='str', required=True, no_log=True),
-        bootstrap_password=dict(type='str', no_log=True),
-        preferences=dict(type='dict', default={}),
-        categories=dict(type='dict', default={}),
-    ), run, lambda p: 'qBittorrent preferences')
+    BODY.main()
 
 
 if __name__ == '__main__':

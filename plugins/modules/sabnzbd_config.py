@@ -107,7 +107,7 @@ retries:
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import (
     MediaApiError,
-    run_media_module,
+    media_module,
 )
 from ansible_collections.homelab.mediacluster.plugins.module_utils.sabnzbd import (
     SECRET_MISC,
@@ -202,14 +202,17 @@ def run(module):
     return result
 
 
+BODY = media_module(dict(
+    api_key=dict(type='str', required=True, no_log=True),
+    categories=dict(type='dict', default={}),
+    misc=dict(type='dict', default={}),
+    username=dict(type='str'),
+    password=dict(type='str', no_log=True),
+), run, lambda p: 'SABnzbd config')
+
+
 def main():
-    run_media_module(dict(
-        api_key=dict(type='str', required=True, no_log=True),
-        categories=dict(type='dict', default={}),
-        misc=dict(type='dict', default={}),
-        username=dict(type='str'),
-        password=dict(type='str', no_log=True),
-    ), run, lambda p: 'SABnzbd config')
+    BODY.main()
 
 
 if __name__ == '__main__':

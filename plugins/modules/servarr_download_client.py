@@ -118,7 +118,7 @@ retries:
 """
 
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import run_media_module
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import media_module
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import (
     servarr_argument_spec,
     servarr_client,
@@ -142,20 +142,23 @@ def run(module):
     return result
 
 
+BODY = media_module(dict(
+    app=dict(type='str', required=True, choices=['sonarr', 'radarr', 'lidarr', 'readarr', 'prowlarr']),
+    name=dict(type='str', required=True),
+    implementation=dict(type='str', default='QBittorrent'),
+    enable=dict(type='bool', default=True),
+    priority=dict(type='int'),
+    remove_completed_downloads=dict(type='bool'),
+    remove_failed_downloads=dict(type='bool'),
+    fields=dict(type='dict', default={}),
+    secret_fields=dict(type='dict', default={}, no_log=True),
+    update_secrets=dict(type='str', default='on_create', choices=['on_create', 'always']),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+), run, lambda p: 'Download client {0}'.format(p['name']), base=servarr_argument_spec)
+
+
 def main():
-    run_media_module(dict(
-        app=dict(type='str', required=True, choices=['sonarr', 'radarr', 'lidarr', 'readarr', 'prowlarr']),
-        name=dict(type='str', required=True),
-        implementation=dict(type='str', default='QBittorrent'),
-        enable=dict(type='bool', default=True),
-        priority=dict(type='int'),
-        remove_completed_downloads=dict(type='bool'),
-        remove_failed_downloads=dict(type='bool'),
-        fields=dict(type='dict', default={}),
-        secret_fields=dict(type='dict', default={}, no_log=True),
-        update_secrets=dict(type='str', default='on_create', choices=['on_create', 'always']),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-    ), run, lambda p: 'Download client {0}'.format(p['name']), base=servarr_argument_spec)
+    BODY.main()
 
 
 if __name__ == '__main__':

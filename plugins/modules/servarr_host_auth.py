@@ -84,7 +84,7 @@ retries:
   sample: 0
 """
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import MediaApiError, run_media_module
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import MediaApiError, media_module
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import servarr_argument_spec, servarr_client
 
 SHOWN = ('authenticationMethod', 'authenticationRequired', 'username')
@@ -120,15 +120,18 @@ def run(module):
     return result
 
 
+BODY = media_module(dict(
+    app=dict(type='str', required=True, choices=['sonarr', 'radarr', 'prowlarr', 'lidarr', 'readarr']),
+    method=dict(type='str', default='forms', choices=['forms', 'basic', 'external']),
+    required=dict(type='str', default='enabled', choices=['enabled', 'disabledForLocalAddresses']),
+    username=dict(type='str', required=True),
+    password=dict(type='str', required=True, no_log=True),
+    update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
+), run, lambda p: '{0} login {1}'.format(p['app'], p['username']), base=servarr_argument_spec)
+
+
 def main():
-    run_media_module(dict(
-        app=dict(type='str', required=True, choices=['sonarr', 'radarr', 'prowlarr', 'lidarr', 'readarr']),
-        method=dict(type='str', default='forms', choices=['forms', 'basic', 'external']),
-        required=dict(type='str', default='enabled', choices=['enabled', 'disabledForLocalAddresses']),
-        username=dict(type='str', required=True),
-        password=dict(type='str', required=True, no_log=True),
-        update_password=dict(type='str', default='on_create', choices=['on_create', 'always'], no_log=False),
-    ), run, lambda p: '{0} login {1}'.format(p['app'], p['username']), base=servarr_argument_spec)
+    BODY.main()
 
 
 if __name__ == '__main__':

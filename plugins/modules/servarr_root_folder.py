@@ -81,7 +81,7 @@ retries:
 """
 
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import normalize_path, run_media_module
+from ansible_collections.homelab.mediacluster.plugins.module_utils.app_api import media_module, normalize_path
 from ansible_collections.homelab.mediacluster.plugins.module_utils.servarr import servarr_argument_spec, servarr_client
 
 
@@ -111,12 +111,15 @@ def run(module):
     return result
 
 
+BODY = media_module(dict(
+    app=dict(type='str', required=True, choices=['sonarr', 'radarr', 'lidarr', 'readarr']),
+    path=dict(type='path', required=True),
+    state=dict(type='str', default='present', choices=['present', 'absent']),
+), run, lambda p: 'Root folder {0}'.format(p['path']), base=servarr_argument_spec)
+
+
 def main():
-    run_media_module(dict(
-        app=dict(type='str', required=True, choices=['sonarr', 'radarr', 'lidarr', 'readarr']),
-        path=dict(type='path', required=True),
-        state=dict(type='str', default='present', choices=['present', 'absent']),
-    ), run, lambda p: 'Root folder {0}'.format(p['path']), base=servarr_argument_spec)
+    BODY.main()
 
 
 if __name__ == '__main__':

@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run one of this collection's controller-side modules inside the worker process (module_utils/module_body.py).
 
-The options are checked against the module's own ARGUMENT_SPEC, and the body gets plain JSON data, as a module run
-would. A module whose body touches the task host's files (LOCAL_ONLY) runs in process only over the local connection
-without become; anywhere else it runs as the ordinary module it also is.
+The options are checked against the module's own argument spec, the body gets plain JSON data, and the values of
+no_log options are masked in what it returns, as in a module run. A module whose body touches the task host (its
+files, or the network as seen from there: LOCAL_ONLY) runs in process only over the local connection without become;
+anywhere else it runs as the ordinary module it also is.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +16,7 @@ __metaclass__ = type
 import json
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
@@ -22,7 +24,7 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body i
 
 
 class InProcessAction(ActionBase):
-    """Subclasses set MODULE (the module's Python module, with ARGUMENT_SPEC and run) and MODULE_NAME."""
+    """Subclasses set MODULE (the module's Python module, whose BODY is a module_body.ModuleBody) and MODULE_NAME."""
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
@@ -44,7 +46,8 @@ class InProcessAction(ActionBase):
             return result
         # plain dicts, lists and scalars, exactly what a module gets after its arguments' JSON round trip
         args = json.loads(json.dumps(self._task.args))
-        checked = ArgumentSpecValidator(self.MODULE.ARGUMENT_SPEC).validate(args)
+        body = self.MODULE.BODY
+        checked = ArgumentSpecValidator(body.argument_spec).validate(args)
         if checked.error_messages:
             # worded as AnsibleModule words them
             messages = [('Unsupported parameters for ({0}) module: {1}' if isinstance(error, UnsupportedError)
@@ -52,9 +55,9 @@ class InProcessAction(ActionBase):
             result.update(failed=True, msg='; '.join(messages))
             return result
         try:
-            result.update(self.MODULE.run(checked.validated_parameters, bool(self._task.check_mode),
-                                          bool(self._task.diff)))
+            outcome = body.run(checked.validated_parameters, bool(self._task.check_mode), bool(self._task.diff))
         except ModuleFailure as exc:
-            result.update(exc.result)
-            result.update(failed=True, msg=exc.msg)
+            outcome = dict(exc.result, failed=True, msg=exc.msg)
+        # pylint: disable-next=protected-access
+        result.update(remove_values(outcome, checked._no_log_values))  # what AnsibleModule.exit_json does too
         return result

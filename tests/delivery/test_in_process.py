@@ -47,8 +47,8 @@ def _ran(output):
 def test_local_connection_runs_all_three_in_process_with_the_module_results(tmp_path):
     docs = manifests()
     app = tmp_path / 'tree' / 'demo'
-    app.mkdir(parents=True, mode=0o755)
-    os.chmod(app, 0o755)
+    app.mkdir(parents=True)
+    os.chmod(app, 0o700)
     playbook = write_playbook(tmp_path, _plays(tmp_path, docs))
     code, output = run_playbook('in-process-local', playbook, '-vvv')
     assert code == 0, output
@@ -95,8 +95,22 @@ def test_the_emulator_forgets_each_request_once_served(kube):
     api = dynamic.DynamicClient(config.new_client_from_config(str(kube.kubeconfig)))
     namespaces = api.resources.get(api_version='v1', kind='Namespace')
     before = len(kube.calls)
-    for _ in range(200):
+    for _attempt in range(200):
         namespaces.get()
     assert len(kube.calls) - before == 200
     # kmock scans its whole request history for every new request; the peer keeps it empty between requests
     assert list(kube.emulator._requests) == []
+
+
+def test_no_log_option_values_are_masked_in_what_the_body_returns(tmp_path):
+    # the API key also sits in the URL, so the body's error message (which names the URL) carries it
+    secret = 'SEKRIT-api-key-7d1f'
+    playbook = write_playbook(tmp_path, [{'name': 'Mask', 'hosts': 'localhost', 'gather_facts': False, 'tasks': [
+        {'name': 'Root folder on an app that does not answer', 'homelab.mediacluster.servarr_root_folder': {
+            'app': 'sonarr', 'path': '/data/media/tv', 'url': 'http://{0}@127.0.0.1:9/'.format(secret),
+            'api_key': secret, 'wait_timeout': 0, 'timeout': 2}}]}])
+    code, output = run_playbook('in-process-no-log', playbook, '-vvv')
+    assert code != 0, output
+    assert 'AnsiballZ_servarr_root_folder.py' not in output, 'the module did not run in process'
+    assert 'Root folder /data/media/tv' in output and '********' in output, output
+    assert secret not in output
