@@ -10,11 +10,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.homelab.mediacluster.plugins.modules import jellyfin_setup as module
 from ansible_collections.homelab.mediacluster.plugins.plugin_utils.in_process import InProcessAction
 
 
 class ActionModule(InProcessAction):
-    MODULE = module
-    MODULE_NAME = 'homelab.mediacluster.jellyfin_setup'
     LOCAL_ONLY = True

@@ -8,11 +8,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.homelab.mediacluster.plugins.modules import k8s_semantics_check as module
 from ansible_collections.homelab.mediacluster.plugins.plugin_utils.in_process import InProcessAction
 
 
 class ActionModule(InProcessAction):
-    MODULE = module
-    MODULE_NAME = 'homelab.mediacluster.k8s_semantics_check'
     LOCAL_ONLY = False

@@ -178,10 +178,9 @@ def ensure_folder(path, check_mode=False):
 
 
 def export_tree(path, manifests, files, marker, check_mode=False):
-    """Write what differs. Returns (written, diffs, stale)."""
+    """Write what differs, the folder first. Returns (written, diffs, stale, folder_changed)."""
     written, diffs = [], []
-    if not check_mode and not os.path.isdir(path):
-        os.makedirs(path, mode=0o750)
+    folder_changed = ensure_folder(path, check_mode)
     for name, data, mode, secret in plan(manifests, files, marker):
         full = os.path.join(path, name)
         before, before_mode = _read(full)
@@ -199,7 +198,7 @@ def export_tree(path, manifests, files, marker, check_mode=False):
             _write(path, name, data, mode)
         else:
             os.chmod(full, mode)
-    return written, diffs, stale_files(path, files, marker)
+    return written, diffs, stale_files(path, files, marker), folder_changed
 
 
 ARGUMENT_SPEC = {'path': {'type': 'path', 'required': True},
@@ -224,8 +223,7 @@ def run(params, check_mode=False, diff=False):
         raise ModuleFailure('nothing was written: {0} exists and is not a directory; move it away or choose '
                             'another k8s_delivery_export_dir'.format(path))
     try:
-        folder_changed = ensure_folder(path, check_mode)
-        written, diffs, stale = export_tree(path, manifests, files, params['marker'], check_mode)
+        written, diffs, stale, folder_changed = export_tree(path, manifests, files, params['marker'], check_mode)
     except OSError as exc:
         raise ModuleFailure('writing the tree {0} failed: {1}; check the folder exists and is writable by the '
                             'user running the play'.format(path, exc)) from exc

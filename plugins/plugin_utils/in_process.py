@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import importlib
 import json
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -24,14 +25,20 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body i
 
 
 class InProcessAction(ActionBase):
-    """Subclasses set MODULE (the module's Python module, whose BODY is a module_body.ModuleBody) and MODULE_NAME."""
+    """The action plugin plugins/action/<name>.py runs the module plugins/modules/<name>.py of the same collection,
+    whose BODY is a module_body.ModuleBody; both are found from the plugin's own name, so a subclass only says
+    whether it is LOCAL_ONLY."""
 
     TRANSFERS_FILES = False
     _supports_check_mode = True
     _supports_async = False
-    MODULE = None
-    MODULE_NAME = None
     LOCAL_ONLY = False
+
+    def _module(self):
+        """(the module's Python module, its fully qualified name)."""
+        package, _sep, name = type(self).__module__.rpartition('.plugins.action.')
+        collection = package.split('.', 1)[1]  # ansible_collections.<namespace>.<name>
+        return importlib.import_module(package + '.plugins.modules.' + name), collection + '.' + name
 
     def _in_process(self):
         if not self.LOCAL_ONLY:
@@ -40,18 +47,19 @@ class InProcessAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(InProcessAction, self).run(tmp, task_vars)
+        module, module_name = self._module()
         if not self._in_process():
-            result.update(self._execute_module(module_name=self.MODULE_NAME, module_args=self._task.args,
+            result.update(self._execute_module(module_name=module_name, module_args=self._task.args,
                                                task_vars=task_vars))
             return result
         # plain dicts, lists and scalars, exactly what a module gets after its arguments' JSON round trip
         args = json.loads(json.dumps(self._task.args))
-        body = self.MODULE.BODY
+        body = module.BODY
         checked = ArgumentSpecValidator(body.argument_spec).validate(args)
         if checked.error_messages:
             # worded as AnsibleModule words them
             messages = [('Unsupported parameters for ({0}) module: {1}' if isinstance(error, UnsupportedError)
-                         else '{1}').format(self.MODULE_NAME, error) for error in checked.errors]
+                         else '{1}').format(module_name, error) for error in checked.errors]
             result.update(failed=True, msg='; '.join(messages))
             return result
         try:

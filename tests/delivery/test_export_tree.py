@@ -30,7 +30,7 @@ def _snapshot(app):
 def test_first_run_writes_every_file_then_a_rerun_writes_none(tmp_path):
     app = tmp_path / 'gitops' / 'demo'
     docs = manifests()
-    written, diffs, stale = tree.export_tree(str(app), docs, _files(docs), MARKER)
+    written, diffs, stale, _folder = tree.export_tree(str(app), docs, _files(docs), MARKER)
     assert written == _files(docs) + ['kustomization.yaml'] and stale == []
     assert _mode(app) == 0o750
     for doc, name in zip(docs, _files(docs), strict=True):
@@ -49,7 +49,7 @@ def test_first_run_writes_every_file_then_a_rerun_writes_none(tmp_path):
     assert [d['before_header'] for d in diffs] == ['/dev/null'] * len(written)
 
     before = _snapshot(app)
-    written, diffs, stale = tree.export_tree(str(app), docs, _files(docs), MARKER)
+    written, diffs, stale, _folder = tree.export_tree(str(app), docs, _files(docs), MARKER)
     assert (written, diffs, stale) == ([], [], [])
     assert _snapshot(app) == before, 'a rerun touched a file'
 
@@ -57,14 +57,14 @@ def test_first_run_writes_every_file_then_a_rerun_writes_none(tmp_path):
 def test_check_mode_writes_nothing_and_says_what_would_change(tmp_path):
     app = tmp_path / 'gitops' / 'demo'
     docs = manifests()
-    written, diffs, _unused = tree.export_tree(str(app), docs, _files(docs), MARKER, check_mode=True)
+    written, diffs, _unused, _folder = tree.export_tree(str(app), docs, _files(docs), MARKER, check_mode=True)
     assert len(written) == len(docs) + 1 and len(diffs) == len(docs) + 1
     assert not (tmp_path / 'gitops').exists()
 
     tree.export_tree(str(app), docs, _files(docs), MARKER)
     before = _snapshot(app)
     docs[1]['data']['LOG_LEVEL'] = 'debug'
-    written, diffs, _unused = tree.export_tree(str(app), docs, _files(docs), MARKER, check_mode=True)
+    written, diffs, _unused, _folder = tree.export_tree(str(app), docs, _files(docs), MARKER, check_mode=True)
     assert written == ['configmap-settings.yaml']
     assert 'LOG_LEVEL: info' in diffs[0]['before'] and 'LOG_LEVEL: debug' in diffs[0]['after']
     assert _snapshot(app) == before
@@ -77,7 +77,7 @@ def test_a_changed_object_rewrites_its_file_only_and_a_wrong_mode_is_set_back(tm
     before = _snapshot(app)
     docs[1]['data']['LOG_LEVEL'] = 'debug'
     os.chmod(app / 'secret-api-key.yaml', 0o644)
-    written, diffs, _unused = tree.export_tree(str(app), docs, _files(docs), MARKER)
+    written, diffs, _unused, _folder = tree.export_tree(str(app), docs, _files(docs), MARKER)
     assert written == ['configmap-settings.yaml', 'secret-api-key.yaml']
     assert [d['after_header'] for d in diffs] == [str(app / 'configmap-settings.yaml')], 'a mode is not a diff'
     assert _mode(app / 'secret-api-key.yaml') == 0o600
@@ -91,7 +91,7 @@ def test_a_secret_change_shows_no_value_in_the_diff(tmp_path):
     docs = manifests()
     tree.export_tree(str(app), docs, _files(docs), MARKER)
     docs[2]['stringData']['API_KEY'] = 'rotated-' + SECRET_VALUE
-    written, diffs, _unused = tree.export_tree(str(app), docs, _files(docs), MARKER)
+    written, diffs, _unused, _folder = tree.export_tree(str(app), docs, _files(docs), MARKER)
     assert written == ['secret-api-key.yaml']
     assert diffs[0]['before'] == diffs[0]['after'] == tree.HIDDEN
     assert 'rotated-' + SECRET_VALUE in (app / 'secret-api-key.yaml').read_text()
@@ -103,7 +103,7 @@ def test_files_no_longer_produced_are_reported_and_kept(tmp_path):
     tree.export_tree(str(app), docs, _files(docs), MARKER)
     (app / 'notes.yaml').write_text('# written by a person\n')
     fewer = [d for d in docs if d['kind'] != 'Service']
-    written, _unused, stale = tree.export_tree(str(app), fewer, _files(fewer), MARKER)
+    written, _unused, stale, _folder = tree.export_tree(str(app), fewer, _files(fewer), MARKER)
     assert written == ['kustomization.yaml']
     assert stale == ['service-web.yaml'], 'only files with the marker are the role\'s own'
     assert (app / 'service-web.yaml').exists() and (app / 'notes.yaml').exists()
