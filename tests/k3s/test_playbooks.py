@@ -1,5 +1,6 @@
 """30_k3s.yml on a throwaway node (install/configure only): the generated token reaches the node in a 0600 file but
-never the -vvv output; a rerun changes nothing; upgrade.yml installs a newly pinned binary; reset.yml refuses
+never the -vvv output; a rerun changes nothing; upgrade.yml --check previews a newly pinned binary without failing
+or writing it; upgrade.yml installs a newly pinned binary; reset.yml refuses
 without its confirmation and removes k3s with it."""
 
 import hashlib
@@ -43,6 +44,20 @@ def test_rerun_changes_nothing(installed):
     assert code == 0, tail(output)
     recap = re.findall(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)', output, re.M)
     assert recap == [('cp1', '0')], tail(output)
+
+
+def test_check_mode_previews_a_newly_pinned_binary_without_failing_or_writing(installed, node, tmp_path):
+    newer = tmp_path / 'k3s'
+    newer.write_text('#!/bin/sh\necho "k3s version v1.34.1+k3s1 (stand-in, check mode)"\n')
+    newer.chmod(0o755)
+    sha = hashlib.sha256(newer.read_bytes()).hexdigest()
+    before = podman('exec', node['name'], 'sha256sum', '/usr/local/bin/k3s').stdout.split()[0]
+    code, output = playbook('k3s-upgrade-check', installed['inventory'], 'upgrade.yml', '--check', '-e',
+                            'k3s_common_airgap_binary={0} k3s_common_airgap_binary_sha256={1}'.format(newer, sha))
+    assert code == 0, tail(output)
+    copy = r'TASK \[homelab\.mediacluster\.k3s_common : Copy the airgap k3s binary\][^\n]*\n(?:[^\n]*\* *\n)?(\w+): '
+    assert re.findall(copy, output) == ['changed'], tail(output)
+    assert podman('exec', node['name'], 'sha256sum', '/usr/local/bin/k3s').stdout.split()[0] == before != sha
 
 
 def test_upgrade_replaces_the_binary_with_the_newly_pinned_one(installed, node, tmp_path):
