@@ -35,10 +35,10 @@ class InProcessAction(ActionBase):
     LOCAL_ONLY = False
 
     def _module(self):
-        """(the module's Python module, its fully qualified name)."""
+        """(the module's Python import path, its fully qualified name)."""
         package, _sep, name = type(self).__module__.rpartition('.plugins.action.')
         collection = package.split('.', 1)[1]  # ansible_collections.<namespace>.<name>
-        return importlib.import_module(package + '.plugins.modules.' + name), collection + '.' + name
+        return package + '.plugins.modules.' + name, collection + '.' + name
 
     def _in_process(self):
         if not self.LOCAL_ONLY:
@@ -47,14 +47,14 @@ class InProcessAction(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super(InProcessAction, self).run(tmp, task_vars)
-        module, module_name = self._module()
+        module_path, module_name = self._module()
         if not self._in_process():
             result.update(self._execute_module(module_name=module_name, module_args=self._task.args,
                                                task_vars=task_vars))
             return result
         # plain dicts, lists and scalars, exactly what a module gets after its arguments' JSON round trip
         args = json.loads(json.dumps(self._task.args))
-        body = module.BODY
+        body = importlib.import_module(module_path).BODY  # only here: a module run on a node needs no import
         checked = ArgumentSpecValidator(body.argument_spec).validate(args)
         if checked.error_messages:
             # worded as AnsibleModule words them

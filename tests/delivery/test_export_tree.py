@@ -30,8 +30,8 @@ def _snapshot(app):
 def test_first_run_writes_every_file_then_a_rerun_writes_none(tmp_path):
     app = tmp_path / 'gitops' / 'demo'
     docs = manifests()
-    written, diffs, stale, _folder = tree.export_tree(str(app), docs, _files(docs), MARKER)
-    assert written == _files(docs) + ['kustomization.yaml'] and stale == []
+    written, diffs, stale, folder_changed = tree.export_tree(str(app), docs, _files(docs), MARKER)
+    assert written == _files(docs) + ['kustomization.yaml'] and stale == [] and folder_changed
     assert _mode(app) == 0o750
     for doc, name in zip(docs, _files(docs), strict=True):
         text = (app / name).read_text()
@@ -49,8 +49,8 @@ def test_first_run_writes_every_file_then_a_rerun_writes_none(tmp_path):
     assert [d['before_header'] for d in diffs] == ['/dev/null'] * len(written)
 
     before = _snapshot(app)
-    written, diffs, stale, _folder = tree.export_tree(str(app), docs, _files(docs), MARKER)
-    assert (written, diffs, stale) == ([], [], [])
+    written, diffs, stale, folder_changed = tree.export_tree(str(app), docs, _files(docs), MARKER)
+    assert (written, diffs, stale, folder_changed) == ([], [], [], False)
     assert _snapshot(app) == before, 'a rerun touched a file'
 
 
