@@ -25,6 +25,7 @@ The lab uses fixed addresses (10.77.0.0/24, ports 8006/16443): the script refuse
 """
 
 import argparse
+import configparser
 import copy
 import datetime
 import json
@@ -93,6 +94,15 @@ class BenchError(Exception):
     pass
 
 
+def callbacks(root):
+    """The side's own enabled callbacks with ansible.posix.json in place of profile_tasks, which prints into stdout."""
+    config = configparser.ConfigParser()
+    config.read(root / 'ansible.cfg')
+    enabled = [name.strip() for name in config.get('defaults', 'callbacks_enabled', fallback='').split(',')]
+    return ','.join(['ansible.posix.json']
+                    + [name for name in enabled if name and name != 'ansible.posix.profile_tasks'])
+
+
 def tool_env(facts_dir, root=ROOT):
     env = dict(os.environ)
     env.update({
@@ -100,7 +110,7 @@ def tool_env(facts_dir, root=ROOT):
         'ANSIBLE_CONFIG': str(root / 'ansible.cfg'),
         'ANSIBLE_HOME': str(root / '.ansible'),
         'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json',
-        'ANSIBLE_CALLBACKS_ENABLED': 'ansible.posix.json',  # replaces profile_tasks, which prints into stdout
+        'ANSIBLE_CALLBACKS_ENABLED': callbacks(root),
         'ANSIBLE_CACHE_PLUGIN_CONNECTION': str(facts_dir),  # a fresh fact cache per lab size
         'ANSIBLE_NOCOLOR': '1',
     })

@@ -177,6 +177,24 @@ def _register_crd(schemas, crd, origin):
         }
 
 
+# {path: ((mtime_ns, size), {(apiVersion, kind): entry})}. Entries are only read (and keep the validators built
+# from them), so a file read once serves every validation of the process; plugins/callback/preload.py reads the
+# collection's own CRD files in ansible-playbook's main process, whose task workers inherit them.
+_CRD_FILES = {}
+
+
+def _crd_file_schemas(name):
+    stat = os.stat(name)
+    identity = (stat.st_mtime_ns, stat.st_size)
+    cached = _CRD_FILES.get(name)
+    if cached is None or cached[0] != identity:
+        schemas = {}
+        for crd in _crd_docs(name):
+            _register_crd(schemas, crd, name)
+        cached = _CRD_FILES[name] = (identity, schemas)
+    return cached[1]
+
+
 def load_crd_schemas(crd_paths):
     """{(apiVersion, kind): {'schema', 'served', 'origin'}} from CRD files or directories of *.yaml / *.yml."""
     schemas = {}
@@ -191,8 +209,7 @@ def load_crd_schemas(crd_paths):
                 'CRD path {0} does not exist; give a CRD file or a directory of CRD files (crd_paths).'.format(path))
         for name in files:
             try:
-                for crd in _crd_docs(name):
-                    _register_crd(schemas, crd, name)
+                schemas.update(_crd_file_schemas(name))
             except (OSError, yaml.YAMLError) as exc:
                 raise K8sValidationError('Cannot read CRD file {0}: {1}. Fix or remove it from crd_paths.'.format(
                     name, exc)) from exc

@@ -1,0 +1,155 @@
+"""Issue 18: the callback homelab.mediacluster.preload (plugins/callback/preload.py) imports the collection's
+controller-side plugins once in ansible-playbook's main process, so the worker each task runs in (forked from it)
+finds them loaded instead of importing them again."""
+
+import json
+import pathlib
+import subprocess
+import sys
+import textwrap
+
+from tests.conftest import ROOT, VENV_BIN, run_logged, tool_env
+
+PACKAGE = 'ansible_collections.homelab.mediacluster.plugins'
+
+
+def _python(code):
+    """Run code in a fresh interpreter that sees the collection; return what it printed as JSON."""
+    prelude = textwrap.dedent("""
+        import json, sys
+        from ansible.plugins.loader import init_plugin_loader
+        init_plugin_loader()
+        from ansible_collections.homelab.mediacluster.plugins.callback import preload
+    """)
+    result = subprocess.run([sys.executable, '-c', prelude + textwrap.dedent(code)], env=tool_env(), cwd=str(ROOT),
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _expected_modules():
+    names = set()
+    for kind in ('module_utils', 'plugin_utils', 'filter', 'test', 'action'):
+        names.update('{0}.{1}.{2}'.format(PACKAGE, kind, path.stem)
+                     for path in (ROOT / 'plugins' / kind).glob('*.py') if path.stem != '__init__')
+    # the module body each in-process action plugin runs
+    names.update('{0}.modules.{1}'.format(PACKAGE, path.stem) for path in (ROOT / 'plugins' / 'action').glob('*.py')
+                 if (ROOT / 'plugins' / 'modules' / path.name).exists())
+    return names
+
+
+def test_preload_imports_every_controller_side_plugin_and_a_filter_then_loads_nothing_more():
+    seen = _python("""
+        imported = preload.preload()
+        from ansible.plugins.loader import filter_loader, test_loader
+        before = set(sys.modules)
+        filter_loader.get('homelab.mediacluster.role_problems')
+        filter_loader.get('homelab.mediacluster.k3s_ca_hash')
+        test_loader.get('homelab.mediacluster.cron_expression')
+        print(json.dumps({'imported': imported, 'new': sorted(set(sys.modules) - before)}))
+    """)
+    assert set(seen['imported']) == _expected_modules()
+    assert seen['new'] == [], 'resolving a preloaded filter imported more: {0}'.format(seen['new'])
+
+
+def test_a_plugin_that_cannot_be_imported_is_left_to_the_task_that_uses_it():
+    # None in sys.modules makes any import of that name raise ImportError, as a missing Python package would
+    seen = _python("""
+        sys.modules['ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_validation'] = None
+        print(json.dumps(preload.preload()))
+    """)
+    assert PACKAGE + '.module_utils.k8s_validation' not in seen
+    assert PACKAGE + '.modules.k8s_manifest_validate' not in seen  # the module body imports k8s_validation
+    assert PACKAGE + '.filter.preflight' in seen and PACKAGE + '.action.k8s_export_tree' in seen
+
+
+PROBE_ACTION = '''
+import sys
+from ansible.plugins.action import ActionBase
+
+
+class ActionModule(ActionBase):
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        result['loaded'] = sorted(name for name in sys.modules if name.startswith('{0}.'))
+        return result
+'''.format(PACKAGE)
+
+
+def _loaded_in_the_worker(tmp_path, callbacks):
+    """The collection's Python modules a task's worker process finds loaded when it starts its action."""
+    (tmp_path / 'action').mkdir()
+    (tmp_path / 'action' / 'probe_loaded.py').write_text(PROBE_ACTION)
+    playbook = tmp_path / 'probe.yml'
+    playbook.write_text(textwrap.dedent("""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - probe_loaded:
+              register: probe
+            - ansible.builtin.copy:
+                content: "{{ probe.loaded | to_json }}"
+                dest: "{{ playbook_dir }}/loaded.json"
+                mode: '0600'
+    """))
+    code, output = run_logged('preload-' + callbacks,
+                              [str(VENV_BIN / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', '-vvvv',
+                               '-e', 'ansible_python_interpreter=' + sys.executable, str(playbook)],
+                              ANSIBLE_ACTION_PLUGINS=str(tmp_path / 'action'), ANSIBLE_CALLBACKS_ENABLED=callbacks)
+    assert code == 0, output[-3000:]
+    return json.loads((tmp_path / 'loaded.json').read_text()), output
+
+
+def test_with_the_checkout_config_a_task_worker_starts_with_the_plugins_loaded(tmp_path):
+    (tmp_path / 'on').mkdir()
+    (tmp_path / 'off').mkdir()
+    loaded, output = _loaded_in_the_worker(tmp_path / 'on', 'homelab.mediacluster.preload')
+    assert 'homelab.mediacluster.preload: {0} Python modules loaded before the first task'.format(
+        len(_expected_modules())) in output
+    assert set(loaded) >= _expected_modules()
+    # without the callback the worker imports them itself, when a task needs one
+    loaded, output = _loaded_in_the_worker(tmp_path / 'off', 'ansible.posix.profile_tasks')
+    assert not set(loaded) & _expected_modules(), loaded
+
+
+def test_the_checkout_config_and_molecule_enable_the_callback():
+    config = (ROOT / 'ansible.cfg').read_text()
+    assert 'homelab.mediacluster.preload' in [name.strip() for line in config.splitlines()
+                                              if line.startswith('callbacks_enabled')
+                                              for name in line.split('=', 1)[1].split(',')]
+    assert 'homelab.mediacluster.preload' in (ROOT / '.config' / 'molecule' / 'config.yml').read_text()
+    assert pathlib.Path(ROOT / 'plugins' / 'callback' / 'preload.py').exists()
+
+
+def test_preload_reads_the_collections_crd_files_once_for_every_later_validation():
+    seen = _python("""
+        preload.preload()
+        from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
+        files = sorted(k8s_validation._CRD_FILES)
+        first = k8s_validation.load_crd_schemas([preload.CRDS])
+        again = k8s_validation.load_crd_schemas([preload.CRDS])
+        print(json.dumps({'files': files, 'kinds': len(first),
+                          'shared': all(first[key] is again[key] for key in first),
+                          'cached': sorted(k8s_validation._CRD_FILES) == files}))
+    """)
+    crds = sorted(str(path) for path in (ROOT / 'roles' / 'k8s_delivery' / 'files' / 'crds').glob('*.y*ml'))
+    assert [pathlib.Path(name).name for name in seen['files']] == [pathlib.Path(name).name for name in crds]
+    assert seen['kinds'] > 0 and seen['shared'] and seen['cached'], seen
+
+
+def test_a_changed_crd_file_is_read_again(tmp_path):
+    crd = tmp_path / 'crd.yaml'
+    document = ('apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: x}}\n'
+                'spec: {{group: example.com, names: {{kind: Thing}}, versions: [{{name: {0}, served: true}}]}}\n')
+    seen = _python("""
+        import os
+        from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
+        path = {path!r}
+        open(path, 'w').write({v1!r})
+        before = sorted(k8s_validation.load_crd_schemas([path]))
+        open(path, 'w').write({v2!r})
+        os.utime(path, ns=(1, 1))  # a different mtime even within the clock's resolution
+        after = sorted(k8s_validation.load_crd_schemas([path]))
+        print(json.dumps({{'before': before, 'after': after}}))
+    """.format(path=str(crd), v1=document.format('v1'), v2=document.format('v2beta1')))
+    assert seen == {'before': [['example.com/v1', 'Thing']], 'after': [['example.com/v2beta1', 'Thing']]}
