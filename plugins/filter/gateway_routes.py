@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
+from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
@@ -25,6 +25,16 @@ def _gateway_namespaces(parent_refs, namespace):
         if ref_namespace != namespace and ref_namespace not in found:
             found.append(ref_namespace)
     return found
+
+
+def _plain(value):
+    """A copy of nested mappings and lists as plain dicts and lists. copy.deepcopy would copy ansible-core's lazy
+    template containers with the template they came from, which fails for values set inside an included template."""
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
 
 
 def gateway_routes(routes, namespace, parent_refs, listeners, secrets, grant_name, labels=None):  # noqa: PLR0917
@@ -46,8 +56,8 @@ def gateway_routes(routes, namespace, parent_refs, listeners, secrets, grant_nam
         if route.get('labels') or labels:
             meta['labels'] = dict(route.get('labels') or labels)
         docs.append({'apiVersion': GATEWAY_GROUP + '/v1', 'kind': 'HTTPRoute', 'metadata': meta,
-                     'spec': {'parentRefs': copy.deepcopy(secure_refs), 'hostnames': list(route['hostnames']),
-                              'rules': copy.deepcopy(route['rules'])}})
+                     'spec': {'parentRefs': _plain(secure_refs), 'hostnames': list(route['hostnames']),
+                              'rules': _plain(route['rules'])}})
         if http:
             meta = dict(meta, name=route['name'] + '-http')
             docs.append({'apiVersion': GATEWAY_GROUP + '/v1', 'kind': 'HTTPRoute', 'metadata': meta,
