@@ -35,7 +35,9 @@ import pkgutil
 
 from ansible.plugins.callback import CallbackBase
 from ansible.plugins.loader import filter_loader, test_loader
+from ansible.utils.display import Display
 
+display = Display()
 COLLECTION = 'homelab.mediacluster'
 PACKAGE = 'ansible_collections.homelab.mediacluster.plugins'
 # plugin directories whose Python a task's worker imports in the controller's process
@@ -56,8 +58,23 @@ def _modules(kind):
 def _import(name):
     try:
         return importlib.import_module(name)
-    except Exception:  # pylint: disable=broad-except  # the task that needs it reports its own error
+    except Exception as exc:  # pylint: disable=broad-except  # the task that needs it reports its own error
+        display.vvvv('homelab.mediacluster.preload: {0} left to the task that uses it: {1}'.format(name, exc))
         return None
+
+
+def _resolve(module):
+    """Look a filter or test plugin file's plugins up through the plugin loaders, as a task's template does."""
+    for attribute, loader, method in (('FilterModule', filter_loader, 'filters'), ('TestModule', test_loader, 'tests')):
+        plugin = getattr(module, attribute, None)
+        if plugin is None:
+            continue
+        try:
+            for plugin_name in getattr(plugin(), method)():
+                loader.get('{0}.{1}'.format(COLLECTION, plugin_name))
+        except Exception as exc:  # pylint: disable=broad-except  # the task that uses it reports its own error
+            display.vvvv('homelab.mediacluster.preload: {0} left to the task that uses it: {1}'.format(
+                module.__name__, exc))
 
 
 def preload():
@@ -70,11 +87,7 @@ def preload():
             if module is None:
                 continue
             imported.append(name)
-            for attribute, loader, method in (('FilterModule', filter_loader, 'filters'),
-                                              ('TestModule', test_loader, 'tests')):
-                plugin = getattr(module, attribute, None)
-                for plugin_name in getattr(plugin() if plugin else None, method, dict)():
-                    loader.get('{0}.{1}'.format(COLLECTION, plugin_name))
+            _resolve(module)
             if kind == 'action':
                 # an in-process action plugin runs the body of the module of the same name in the worker
                 twin = '{0}.modules.{1}'.format(PACKAGE, name.rsplit('.', 1)[1])

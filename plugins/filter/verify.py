@@ -489,8 +489,8 @@ def verify_storage(longhorn_reads, storage_classes, now, *, rwx_class, storage_n
     """The storage area in one: the default and RWX StorageClasses, Longhorn's nodes, the backup target and the age
     of each protected volume's last backup.
 
-    longhorn_reads: the registered results of the k8s_info loop over Longhorn's kinds (each entry with the kind as
-    `_verify_kind` and the objects as `resources`); storage_classes: every StorageClass; now: ISO 8601 time."""
+    longhorn_reads: one entry per Longhorn kind read, with the kind as `_verify_kind` and the objects as
+    `resources` (tasks/check_storage.yml); storage_classes: every StorageClass; now: ISO 8601 time."""
     read = {}
     for entry in longhorn_reads or []:
         read[entry.get('_verify_kind')] = entry.get('resources') or []
@@ -574,7 +574,8 @@ def verify_gpu(node_reads, plex_pods, mode, gpu_nodes, resource, render_gids):  
     (verify_gpu_nodes) and the Plex pod holding it; in the other modes that node check is skipped and the Plex pod
     is judged on its render groups only (verify_plex_pod).
 
-    node_reads: the registered results of the k8s_info loop over the GPU nodes (their `resources`)."""
+    node_reads: reads of the nodes, each with the nodes read as `resources` (tasks/check_gpu.yml reads them all
+    once)."""
     device_plugin = mode == 'device_plugin'
     if device_plugin:
         api_nodes = [n for entry in node_reads or [] for n in (entry.get('resources') or [])]
