@@ -40,8 +40,9 @@ from ansible.utils.display import Display
 display = Display()
 COLLECTION = 'homelab.mediacluster'
 PACKAGE = 'ansible_collections.homelab.mediacluster.plugins'
-# plugin directories whose Python a task's worker imports in the controller's process
-IMPORTED = ('module_utils', 'plugin_utils', 'filter', 'test', 'action')
+# plugin directories whose Python a task's worker imports in the controller's process; the module_utils and
+# plugin_utils they use come with them. The other module_utils serve modules, which run in a process of their own.
+IMPORTED = ('filter', 'test', 'action')
 CRDS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                     'roles', 'k8s_delivery', 'files', 'crds')
 

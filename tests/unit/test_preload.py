@@ -29,7 +29,7 @@ def _python(code):
 
 def _expected_modules():
     names = set()
-    for kind in ('module_utils', 'plugin_utils', 'filter', 'test', 'action'):
+    for kind in ('filter', 'test', 'action'):
         names.update('{0}.{1}.{2}'.format(PACKAGE, kind, path.stem)
                      for path in (ROOT / 'plugins' / kind).glob('*.py') if path.stem != '__init__')
     # the module body each in-process action plugin runs
@@ -46,10 +46,15 @@ def test_preload_imports_every_controller_side_plugin_and_a_filter_then_loads_no
         filter_loader.get('homelab.mediacluster.role_problems')
         filter_loader.get('homelab.mediacluster.k3s_ca_hash')
         test_loader.get('homelab.mediacluster.cron_expression')
-        print(json.dumps({'imported': imported, 'new': sorted(set(sys.modules) - before)}))
+        print(json.dumps({'imported': imported, 'new': sorted(set(sys.modules) - before),
+                          'loaded': sorted(name for name in sys.modules if name.startswith(preload.PACKAGE))}))
     """)
     assert set(seen['imported']) == _expected_modules()
     assert seen['new'] == [], 'resolving a preloaded filter imported more: {0}'.format(seen['new'])
+    # what they use comes with them; what only modules use (they run in a process of their own) is not imported
+    assert {PACKAGE + '.module_utils.preflight_rules', PACKAGE + '.module_utils.k8s_validation',
+            PACKAGE + '.plugin_utils.in_process'} <= set(seen['loaded'])
+    assert PACKAGE + '.module_utils.proxmox' not in seen['loaded']
 
 
 def test_a_plugin_that_cannot_be_imported_is_left_to_the_task_that_uses_it():
