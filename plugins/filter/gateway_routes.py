@@ -7,7 +7,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from collections.abc import Mapping
+import json
 
 from ansible.errors import AnsibleFilterError
 
@@ -25,16 +25,6 @@ def _gateway_namespaces(parent_refs, namespace):
         if ref_namespace != namespace and ref_namespace not in found:
             found.append(ref_namespace)
     return found
-
-
-def _plain(value):
-    """A copy of nested mappings and lists as plain dicts and lists. copy.deepcopy would copy ansible-core's lazy
-    template containers with the template they came from, which fails for values set inside an included template."""
-    if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    return value
 
 
 def gateway_routes(routes, namespace, parent_refs, listeners, secrets, grant_name, labels=None):  # noqa: PLR0917
@@ -55,9 +45,11 @@ def gateway_routes(routes, namespace, parent_refs, listeners, secrets, grant_nam
         meta = {'name': route['name'], 'namespace': namespace}
         if route.get('labels') or labels:
             meta['labels'] = dict(route.get('labels') or labels)
+        # a JSON round trip copies plain dicts and lists (as module_utils/k8s_yaml.py does); copy.deepcopy fails on
+        # ansible-core's lazy containers of values set inside an included template
         docs.append({'apiVersion': GATEWAY_GROUP + '/v1', 'kind': 'HTTPRoute', 'metadata': meta,
-                     'spec': {'parentRefs': _plain(secure_refs), 'hostnames': list(route['hostnames']),
-                              'rules': _plain(route['rules'])}})
+                     'spec': {'parentRefs': json.loads(json.dumps(secure_refs)), 'hostnames': list(route['hostnames']),
+                              'rules': json.loads(json.dumps(route['rules']))}})
         if http:
             meta = dict(meta, name=route['name'] + '-http')
             docs.append({'apiVersion': GATEWAY_GROUP + '/v1', 'kind': 'HTTPRoute', 'metadata': meta,
