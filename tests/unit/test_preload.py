@@ -158,3 +158,73 @@ def test_a_changed_crd_file_is_read_again(tmp_path):
         print(json.dumps({{'before': before, 'after': after}}))
     """.format(path=str(crd), v1=document.format('v1'), v2=document.format('v2beta1')))
     assert seen == {'before': [['example.com/v1', 'Thing']], 'after': [['example.com/v2beta1', 'Thing']]}
+
+
+KUBERNETES_PROBE = '''
+import sys
+from ansible.plugins.action import ActionBase
+
+
+class ActionModule(ActionBase):
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        result['kubernetes'] = 'kubernetes.dynamic' in sys.modules
+        return result
+'''
+
+
+def test_the_kubernetes_client_is_loaded_once_a_task_reads_a_cluster_in_process(tmp_path):
+    (tmp_path / 'action').mkdir()
+    (tmp_path / 'action' / 'probe_kubernetes.py').write_text(KUBERNETES_PROBE)
+    playbook = tmp_path / 'probe.yml'
+    # The lookup's task is skipped (no cluster here): what counts is that it is about to read one.
+    playbook.write_text(textwrap.dedent("""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - name: Before
+              probe_kubernetes:
+              register: before
+            - name: Read the namespaces
+              ansible.builtin.set_fact:
+                namespaces: "{{ query('kubernetes.core.k8s', kind='Namespace') }}"
+              when: false
+            - name: After
+              probe_kubernetes:
+              register: after
+            - name: Record
+              ansible.builtin.copy:
+                content: "{{ [before.kubernetes, after.kubernetes] | to_json }}"
+                dest: "{{ playbook_dir }}/loaded.json"
+                mode: '0600'
+    """))
+    code, output = run_logged('preload-kubernetes',
+                              [str(VENV_BIN / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', '-vvvv',
+                               '-e', 'ansible_python_interpreter=' + sys.executable, str(playbook)],
+                              ANSIBLE_ACTION_PLUGINS=str(tmp_path / 'action'),
+                              ANSIBLE_CALLBACKS_ENABLED='homelab.mediacluster.preload')
+    assert code == 0, output[-3000:]
+    assert json.loads((tmp_path / 'loaded.json').read_text()) == [False, True]
+    assert output.count('homelab.mediacluster.preload: Kubernetes client loaded before task Read the namespaces') == 1
+
+
+def test_the_in_process_kubernetes_reader_and_role_variables_count_as_reading_a_cluster():
+    seen = _python("""
+        from types import SimpleNamespace
+        callback = preload.CallbackModule()
+        role = SimpleNamespace(get_default_vars=lambda: {}, get_vars=lambda: {
+            'nodes': "{{ lookup( 'kubernetes.core.k8s' , kind='Node') }}"})
+        plain = SimpleNamespace(get_default_vars=lambda: {'x': 1}, get_vars=lambda: {'k': 'kubernetes.core.k8s_info'})
+        def task(action, role=None, args=None):
+            return SimpleNamespace(action=action, resolved_action=action, args=args or {}, vars={}, when=[],
+                                   loop=None, _role=role)
+        print(json.dumps([
+            callback._reads_kubernetes(task('homelab.mediacluster.k8s_applied_info')),
+            callback._reads_kubernetes(task('ansible.builtin.debug', role=role)),
+            callback._reads_kubernetes(task('ansible.builtin.debug', role=plain)),
+            callback._reads_kubernetes(task('kubernetes.core.k8s_info')),  # a module: runs in a process of its own
+            callback._reads_kubernetes(task('ansible.builtin.debug',
+                                            args={'msg': "{{ query('kubernetes.core.k8s') }}"})),
+        ]))
+    """)
+    assert seen == [True, True, False, False, True]

@@ -1,0 +1,149 @@
+# -*- coding: utf-8 -*-
+# Copyright: homelab.mediacluster developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Which objects of an apply batch the cluster already holds as this collection last applied them.
+
+Before the server-side dry run (roles/k8s_delivery/tasks/apply.yml), each object of the batch is read back from the
+cluster, one LIST per kind and namespace, and is left out of the dry run only when both hold:
+
+- the object carries the content hash (HASH_ANNOTATION) of exactly this definition: the collection applied this
+  definition last, so a server-side apply of it would remove no field (a field the collection stopped setting changes
+  the hash);
+- every field the definition sets has that value on the cluster (the definition is contained in the live object):
+  nobody changed a field since (drift).
+
+Everything else (a new object, a changed definition, drift, a kind the cluster does not serve, a read that failed, a
+value the API server stores in another form) goes to the dry run, which decides. Being wrong here can only cost a dry
+run, never skip a change.
+
+The hash leaves out the values of a Secret (its keys are kept), so that no hash of a password reaches the cluster in
+the clear; a Secret's values are compared by containment, against its base64 ``data``.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import base64
+import copy
+import hashlib
+import json
+
+HASH_ANNOTATION = 'homelab.mediacluster/applied-hash'
+
+
+def _plain(value):
+    return json.loads(json.dumps(value))
+
+
+def _without_hash(definition):
+    plain = _plain(definition)
+    annotations = (plain.get('metadata') or {}).get('annotations')
+    if isinstance(annotations, dict):
+        annotations.pop(HASH_ANNOTATION, None)
+        if not annotations:
+            del plain['metadata']['annotations']
+    return plain
+
+
+def content_hash(definition):
+    """sha256 of the definition as JSON (keys sorted), without the hash annotation and without a Secret's values."""
+    shape = _without_hash(definition)
+    if shape.get('kind') == 'Secret':
+        for field in ('data', 'stringData'):
+            if isinstance(shape.get(field), dict):
+                shape[field] = dict.fromkeys(shape[field], '')
+    encoded = json.dumps(shape, sort_keys=True, separators=(',', ':'), ensure_ascii=False)
+    return hashlib.sha256(encoded.encode('utf-8')).hexdigest()
+
+
+def annotate(definition):
+    """A copy of the definition carrying its content hash."""
+    annotated = _without_hash(definition)
+    annotated.setdefault('metadata', {}).setdefault('annotations', {})[HASH_ANNOTATION] = content_hash(definition)
+    return annotated
+
+
+def _as_stored(definition):
+    """The definition as the API server stores it: a Secret's stringData merged into data, base64-encoded."""
+    if definition.get('kind') != 'Secret' or not isinstance(definition.get('stringData'), dict):
+        return definition
+    stored = copy.deepcopy(definition)
+    data = dict(stored.get('data') or {})
+    for key, value in stored.pop('stringData').items():
+        data[key] = base64.b64encode(str(value).encode('utf-8')).decode('ascii')
+    stored['data'] = data
+    return stored
+
+
+def contains(desired, live):
+    """Every field of desired is in live with the same value; lists must match item by item."""
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(key in live and contains(value, live[key])
+                                              for key, value in desired.items())
+    if isinstance(desired, list):
+        return (isinstance(live, list) and len(desired) == len(live)
+                and all(contains(item, other) for item, other in zip(desired, live, strict=True)))
+    if isinstance(desired, bool) or isinstance(live, bool):
+        return desired is live
+    return desired == live and (desired is None) == (live is None)
+
+
+def unchanged(annotated, live):
+    """Whether live (the object read from the cluster, or None) is what applying annotated would leave as it is."""
+    if not isinstance(live, dict):
+        return False
+    wanted = annotated.get('metadata', {}).get('annotations', {}).get(HASH_ANNOTATION)
+    held = ((live.get('metadata') or {}).get('annotations') or {}).get(HASH_ANNOTATION)
+    return wanted is not None and wanted == held and contains(_as_stored(annotated), live)
+
+
+def label(definition):
+    metadata = definition.get('metadata') or {}
+    namespace = metadata.get('namespace')
+    return '{0} {1}{2}'.format(definition.get('kind'), namespace + '/' if namespace else '', metadata.get('name'))
+
+
+def _reason(err):
+    summary = getattr(err, 'summary', None)
+    return summary() if callable(summary) else str(err) or type(err).__name__
+
+
+def read_live(client, definitions):
+    """The live object of each definition (None when absent or unreadable), one LIST per kind and namespace (one GET
+    for a group of one), how many requests that took, and why a group could not be read. `client` is
+    kubernetes.core's API client (module_utils/k8s/client.py, get_api_client)."""
+    groups = {}
+    for index, definition in enumerate(definitions):
+        metadata = definition.get('metadata') or {}
+        key = (definition.get('apiVersion'), definition.get('kind'), metadata.get('namespace'))
+        groups.setdefault(key, []).append((index, metadata.get('name')))
+    live, requests, unread = [None] * len(definitions), 0, []
+    for (api_version, kind, namespace), members in groups.items():
+        try:
+            resource = client.resource(kind, api_version)
+            if getattr(resource, 'namespaced', False) and not namespace:
+                continue  # the context's default namespace would decide: left to the dry run
+            requests += 1
+            if len(members) == 1:
+                found = {members[0][1]: client.get(resource, name=members[0][1], namespace=namespace).to_dict()}
+            else:
+                items = client.get(resource, namespace=namespace).to_dict().get('items') or []
+                found = {(item.get('metadata') or {}).get('name'): item for item in items}
+        except Exception as err:  # pylint: disable=broad-except  # not found, not served, refused: the dry run decides
+            if getattr(err, 'status', None) != 404:
+                unread.append('{0} {1}{2}: {3}'.format(kind, api_version, ' in ' + namespace if namespace else '',
+                                                      _reason(err)))
+            continue
+        for index, name in members:
+            live[index] = found.get(name)
+    return live, requests, unread
+
+
+def compare(client, definitions):
+    """{'objects': the definitions carrying their content hash, 'unchanged': one flag per definition,
+    'requests': API requests made, 'unread': the groups that could not be read, and why}."""
+    annotated = [annotate(definition) for definition in definitions]
+    live, requests, unread = read_live(client, annotated)
+    return {'objects': annotated, 'unchanged': [unchanged(a, b) for a, b in zip(annotated, live, strict=True)],
+            'requests': requests, 'unread': unread}
