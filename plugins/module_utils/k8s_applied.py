@@ -132,8 +132,8 @@ def read_live(client, definitions):
                 found = {(item.get('metadata') or {}).get('name'): item for item in items}
         except Exception as err:  # pylint: disable=broad-except  # not found, not served, refused: the dry run decides
             if getattr(err, 'status', None) != 404:
-                unread.append('{0} {1}{2}: {3}'.format(kind, api_version, ' in ' + namespace if namespace else '',
-                                                      _reason(err)))
+                where = ' in ' + namespace if namespace else ''
+                unread.append('{0} {1}{2}: {3}'.format(kind, api_version, where, _reason(err)))
             continue
         for index, name in members:
             live[index] = found.get(name)

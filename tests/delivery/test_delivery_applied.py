@@ -43,10 +43,9 @@ def delivered(kube, tmp_path):
 
 
 def test_a_rerun_reads_each_kind_once_and_makes_no_dry_run(kube, delivered):
-    for api_version, plural, namespace, name in (('v1', 'configmaps', 'demo', 'settings'),
-                                                  ('v1', 'secrets', 'demo', 'api-key'),
-                                                  ('v1', 'namespaces', None, 'demo'),
-                                                  ('apps/v1', 'deployments', 'demo', 'web')):
+    objects = (('v1', 'configmaps', 'demo', 'settings'), ('v1', 'secrets', 'demo', 'api-key'),
+               ('v1', 'namespaces', None, 'demo'), ('apps/v1', 'deployments', 'demo', 'web'))
+    for api_version, plural, namespace, name in objects:
         stored = kube.stored(api_version, plural, namespace, name)
         assert len(stored['metadata']['annotations'][HASH]) == 64, stored
     mark = len(kube.calls)
