@@ -40,6 +40,14 @@ options:
         description: A label returned with the result, so the caller can pick its probes out.
         type: str
         default: ''
+      unless_open:
+        description:
+          - Another port of the same host that settles the question when it answers. Once it has answered, this
+            target is no longer waited for (it may only be costing the timeout); its result then says RV(results[].open)
+            C(false), RV(results[].waited) C(false) and why.
+          - The preflight probes the VIP's SSH port only to name who holds the address when the Kubernetes API does
+            not answer there, so a rerun, where the API answers on the VIP, does not wait for SSH's timeout.
+        type: int
   timeout:
     description: Seconds each connection attempt may take.
     type: float
@@ -82,6 +90,9 @@ results:
     error:
       description: Why not (refused, timed out, no route, unknown name); empty when open.
       type: str
+    waited:
+      description: False when the target was not waited for, because its O(targets[].unless_open) port answered.
+      type: bool
   sample: [{host: 192.168.1.50, port: 6443, name: vip, open: false, error: '[Errno 111] Connection refused'}]
 """
 
@@ -104,21 +115,44 @@ def probe(host, port, timeout):
 
 
 def probe_all(targets, timeout):
-    """Probe every (host, port) at once; results in the order given."""
+    """Probe every (host, port) at once; results in the order given. A target with unless_open is not waited for
+    once that port of its host has answered."""
     results = [None] * len(targets)
+    answered = {}  # (host, port) -> Event set once that port is open
+    done = threading.Condition()
+    for target in targets:
+        answered.setdefault((target['host'], target['port']), threading.Event())
 
     def run(index, target):
         is_open, error = probe(target['host'], target['port'], timeout)
-        results[index] = dict(host=target['host'], port=target['port'], name=target.get('name') or '', open=is_open,
-                              error=error)
+        with done:
+            if is_open:
+                answered[(target['host'], target['port'])].set()
+            if results[index] is None:  # not already given up on (unless_open)
+                results[index] = dict(host=target['host'], port=target['port'], name=target.get('name') or '',
+                                      open=is_open, error=error, waited=True)
+            done.notify_all()
 
-    threads = [threading.Thread(target=run, args=(index, target)) for index, target in enumerate(targets)]
-    for thread in threads:
-        thread.daemon = True
+    def settled(index, target):
+        other = target.get('unless_open')
+        return (results[index] is None and other is not None
+                and answered.get((target['host'], other), threading.Event()).is_set())
+
+    for index, target in enumerate(targets):
+        thread = threading.Thread(target=run, args=(index, target))
+        thread.daemon = True  # a target no longer waited for is left to time out on its own
         thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+    with done:
+        while True:
+            for index, target in enumerate(targets):
+                if settled(index, target):
+                    results[index] = dict(host=target['host'], port=target['port'], name=target.get('name') or '',
+                                          open=False, waited=False,
+                                          error='not waited for: port {0} of {1} answered'.format(
+                                              target['unless_open'], target['host']))
+            if all(result is not None for result in results):
+                return [dict(result) for result in results]
+            done.wait()
 
 
 def main():
@@ -128,6 +162,7 @@ def main():
                 host=dict(type='str', required=True),
                 port=dict(type='int', required=True),
                 name=dict(type='str', default=''),
+                unless_open=dict(type='int'),
             )),
             timeout=dict(type='float', default=2),
         ),

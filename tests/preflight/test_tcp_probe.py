@@ -59,3 +59,31 @@ def test_a_timeout_of_zero_is_refused():
 def test_a_port_outside_the_tcp_range_is_named(port):
     result = run_module('tcp_probe', {'targets': [{'host': '127.0.0.1', 'port': port}]})
     assert result['failed'] and '127.0.0.1:{0} is not a TCP port'.format(port) in result['msg']
+
+
+def test_a_target_is_not_waited_for_once_the_port_that_settles_it_answers(monkeypatch):
+    # the VIP's API answers at once, its SSH port would cost the timeout: a rerun's preflight does not wait for it
+    def connect(address, timeout):
+        if address[1] == 6443:
+            return socket.socket()
+        time.sleep(timeout)
+        raise socket.timeout()
+
+    monkeypatch.setattr(tcp_probe.socket, 'create_connection', connect)
+    targets = [{'host': '192.0.2.1', 'port': 6443, 'name': 'vip'},
+               {'host': '192.0.2.1', 'port': 22, 'name': 'vip', 'unless_open': 6443},
+               {'host': '192.0.2.9', 'port': 22, 'name': 'nas', 'unless_open': 6443}]  # another host: waited for
+    started = time.monotonic()
+    results = tcp_probe.probe_all(targets, 1.0)
+    assert 0.9 < time.monotonic() - started < 1.6  # the NAS's timeout only, once
+    api, ssh, nas = results
+    assert (api['open'], api['waited']) == (True, True)
+    assert (ssh['open'], ssh['waited']) == (False, False)
+    assert ssh['error'] == 'not waited for: port 6443 of 192.0.2.1 answered'
+    assert (nas['open'], nas['waited'], nas['error']) == (False, True, 'timed out after 1 s')
+
+    # when the settling port does not answer, the target is waited for as usual
+    targets = [{'host': '192.0.2.1', 'port': 2222, 'name': 'vip'},
+               {'host': '192.0.2.1', 'port': 22, 'name': 'vip', 'unless_open': 2222}]
+    results = tcp_probe.probe_all(targets, 0.3)
+    assert [(r['open'], r['waited']) for r in results] == [(False, True), (False, True)]
