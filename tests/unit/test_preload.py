@@ -77,32 +77,36 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         result['loaded'] = sorted(name for name in sys.modules if name.startswith('{0}.'))
+        result['kubernetes'] = 'kubernetes.dynamic' in sys.modules
         return result
 '''.format(PACKAGE)
 
 
-def _loaded_in_the_worker(tmp_path, callbacks):
-    """The collection's Python modules a task's worker process finds loaded when it starts its action."""
+def _probe_run(tmp_path, name, tasks, callbacks):
+    """Run a playbook of tasks (YAML text) on localhost, with the action probe_loaded (what the task's worker finds
+    imported); returns (the JSON the tasks wrote to loaded.json, the output)."""
     (tmp_path / 'action').mkdir()
     (tmp_path / 'action' / 'probe_loaded.py').write_text(PROBE_ACTION)
     playbook = tmp_path / 'probe.yml'
-    playbook.write_text(textwrap.dedent("""
-        - hosts: localhost
-          gather_facts: false
-          tasks:
-            - probe_loaded:
-              register: probe
-            - ansible.builtin.copy:
-                content: "{{ probe.loaded | to_json }}"
-                dest: "{{ playbook_dir }}/loaded.json"
-                mode: '0600'
-    """))
-    code, output = run_logged('preload-' + callbacks,
-                              [str(VENV_BIN / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', '-vvvv',
-                               '-e', 'ansible_python_interpreter=' + sys.executable, str(playbook)],
+    playbook.write_text('- hosts: localhost\n  gather_facts: false\n  tasks:\n'
+                        + textwrap.indent(textwrap.dedent(tasks), '    '))
+    code, output = run_logged(name, [str(VENV_BIN / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', '-vvvv',
+                                     '-e', 'ansible_python_interpreter=' + sys.executable, str(playbook)],
                               ANSIBLE_ACTION_PLUGINS=str(tmp_path / 'action'), ANSIBLE_CALLBACKS_ENABLED=callbacks)
     assert code == 0, output[-3000:]
     return json.loads((tmp_path / 'loaded.json').read_text()), output
+
+
+def _loaded_in_the_worker(tmp_path, callbacks):
+    """The collection's Python modules a task's worker process finds loaded when it starts its action."""
+    return _probe_run(tmp_path, 'preload-' + callbacks, """
+        - probe_loaded:
+          register: probe
+        - ansible.builtin.copy:
+            content: "{{ probe.loaded | to_json }}"
+            dest: "{{ playbook_dir }}/loaded.json"
+            mode: '0600'
+    """, callbacks)
 
 
 def test_with_the_checkout_config_a_task_worker_starts_with_the_plugins_loaded(tmp_path):
@@ -160,51 +164,26 @@ def test_a_changed_crd_file_is_read_again(tmp_path):
     assert seen == {'before': [['example.com/v1', 'Thing']], 'after': [['example.com/v2beta1', 'Thing']]}
 
 
-KUBERNETES_PROBE = '''
-import sys
-from ansible.plugins.action import ActionBase
-
-
-class ActionModule(ActionBase):
-    def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
-        result['kubernetes'] = 'kubernetes.dynamic' in sys.modules
-        return result
-'''
-
-
 def test_the_kubernetes_client_is_loaded_once_a_task_reads_a_cluster_in_process(tmp_path):
-    (tmp_path / 'action').mkdir()
-    (tmp_path / 'action' / 'probe_kubernetes.py').write_text(KUBERNETES_PROBE)
-    playbook = tmp_path / 'probe.yml'
     # The lookup's task is skipped (no cluster here): what counts is that it is about to read one.
-    playbook.write_text(textwrap.dedent("""
-        - hosts: localhost
-          gather_facts: false
-          tasks:
-            - name: Before
-              probe_kubernetes:
-              register: before
-            - name: Read the namespaces
-              ansible.builtin.set_fact:
-                namespaces: "{{ query('kubernetes.core.k8s', kind='Namespace') }}"
-              when: false
-            - name: After
-              probe_kubernetes:
-              register: after
-            - name: Record
-              ansible.builtin.copy:
-                content: "{{ [before.kubernetes, after.kubernetes] | to_json }}"
-                dest: "{{ playbook_dir }}/loaded.json"
-                mode: '0600'
-    """))
-    code, output = run_logged('preload-kubernetes',
-                              [str(VENV_BIN / 'ansible-playbook'), '-i', 'localhost,', '-c', 'local', '-vvvv',
-                               '-e', 'ansible_python_interpreter=' + sys.executable, str(playbook)],
-                              ANSIBLE_ACTION_PLUGINS=str(tmp_path / 'action'),
-                              ANSIBLE_CALLBACKS_ENABLED='homelab.mediacluster.preload')
-    assert code == 0, output[-3000:]
-    assert json.loads((tmp_path / 'loaded.json').read_text()) == [False, True]
+    loaded, output = _probe_run(tmp_path, 'preload-kubernetes', """
+        - name: Before
+          probe_loaded:
+          register: before
+        - name: Read the namespaces
+          ansible.builtin.set_fact:
+            namespaces: "{{ query('kubernetes.core.k8s', kind='Namespace') }}"
+          when: false
+        - name: After
+          probe_loaded:
+          register: after
+        - name: Record
+          ansible.builtin.copy:
+            content: "{{ [before.kubernetes, after.kubernetes] | to_json }}"
+            dest: "{{ playbook_dir }}/loaded.json"
+            mode: '0600'
+    """, 'homelab.mediacluster.preload')
+    assert loaded == [False, True]
     assert output.count('homelab.mediacluster.preload: Kubernetes client loaded before task Read the namespaces') == 1
 
 
