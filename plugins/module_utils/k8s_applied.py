@@ -46,9 +46,9 @@ def _without_hash(definition):
     return plain
 
 
-def content_hash(definition):
-    """sha256 of the definition as JSON (keys sorted), without the hash annotation and without a Secret's values."""
-    shape = _without_hash(definition)
+def _digest(plain):
+    """content_hash of a plain copy that no longer carries the hash annotation (left as it is)."""
+    shape = dict(plain)
     if shape.get('kind') == 'Secret':
         for field in ('data', 'stringData'):
             if isinstance(shape.get(field), dict):
@@ -57,10 +57,16 @@ def content_hash(definition):
     return hashlib.sha256(encoded.encode('utf-8')).hexdigest()
 
 
+def content_hash(definition):
+    """sha256 of the definition as JSON (keys sorted), without the hash annotation and without a Secret's values."""
+    return _digest(_without_hash(definition))
+
+
 def annotate(definition):
     """A copy of the definition carrying its content hash."""
     annotated = _without_hash(definition)
-    annotated.setdefault('metadata', {}).setdefault('annotations', {})[HASH_ANNOTATION] = content_hash(definition)
+    digest = _digest(annotated)
+    annotated.setdefault('metadata', {}).setdefault('annotations', {})[HASH_ANNOTATION] = digest
     return annotated
 
 
@@ -96,12 +102,6 @@ def unchanged(annotated, live):
     wanted = annotated.get('metadata', {}).get('annotations', {}).get(HASH_ANNOTATION)
     held = ((live.get('metadata') or {}).get('annotations') or {}).get(HASH_ANNOTATION)
     return wanted is not None and wanted == held and contains(_as_stored(annotated), live)
-
-
-def label(definition):
-    metadata = definition.get('metadata') or {}
-    namespace = metadata.get('namespace')
-    return '{0} {1}{2}'.format(definition.get('kind'), namespace + '/' if namespace else '', metadata.get('name'))
 
 
 def _reason(err):

@@ -118,16 +118,14 @@ def probe_all(targets, timeout):
     """Probe every (host, port) at once; results in the order given. A target with unless_open is not waited for
     once that port of its host has answered."""
     results = [None] * len(targets)
-    answered = {}  # (host, port) -> Event set once that port is open
+    opened = set()  # the (host, port) that answered, read and written under `done`
     done = threading.Condition()
-    for target in targets:
-        answered.setdefault((target['host'], target['port']), threading.Event())
 
     def run(index, target):
         is_open, error = probe(target['host'], target['port'], timeout)
         with done:
             if is_open:
-                answered[(target['host'], target['port'])].set()
+                opened.add((target['host'], target['port']))
             if results[index] is None:  # not already given up on (unless_open)
                 results[index] = dict(host=target['host'], port=target['port'], name=target.get('name') or '',
                                       open=is_open, error=error, waited=True)
@@ -135,8 +133,7 @@ def probe_all(targets, timeout):
 
     def settled(index, target):
         other = target.get('unless_open')
-        return (results[index] is None and other is not None
-                and answered.get((target['host'], other), threading.Event()).is_set())
+        return results[index] is None and other is not None and (target['host'], other) in opened
 
     for index, target in enumerate(targets):
         thread = threading.Thread(target=run, args=(index, target))
