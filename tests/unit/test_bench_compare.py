@@ -99,3 +99,33 @@ def test_an_unknown_ref_is_refused_with_what_to_do(repo, tmp_path):
         compare.checkout(repo, 'no-such-branch', tmp_path / 'refs')
     assert 'git fetch it first' in str(info.value)
     assert not (tmp_path / 'refs').exists() or not any((tmp_path / 'refs').iterdir())
+
+
+def test_each_compare_round_starts_with_an_empty_fact_cache(tmp_path, monkeypatch):
+    """A fresh lab is a fresh controller: facts a side cached in an earlier round or an earlier compare (another ref's
+    package facts, say) must not reach its first converge, or that side's hostvars are bigger and every task that
+    reads them slower than the code it measures."""
+    import site_bench  # noqa: E402  (bench/ is on sys.path above)
+    monkeypatch.setattr(site_bench, 'WORK', tmp_path)
+    monkeypatch.setattr(site_bench, 'lab', lambda command, inventory: 0.0)
+    seen = []
+
+    def fake_run_site(inventory, label, root):
+        facts = tmp_path / 'facts-{0}'.format(inventory.name)
+        seen.append((label, sorted(p.name for p in facts.glob('*')) if facts.exists() else []))
+        facts.mkdir(exist_ok=True)
+        (facts / 'lab-cp1').write_text('{"packages": "cached by this run"}')
+        return {'wall_s': 1.0, 'changed_total': 0, 'changed_by_host': {}, 'load': {'mean': 0.0}}
+
+    monkeypatch.setattr(site_bench, 'run_site', fake_run_site)
+    inventories = {'old': tmp_path / 'lab-6-old', 'new': tmp_path / 'lab-6'}
+    stale = tmp_path / 'facts-lab-6-old'
+    stale.mkdir()
+    (stale / 'lab-cp1').write_text('{"packages": "left by an earlier compare of another ref"}')
+    run = site_bench.compare_side_run(6, inventories, {'old': tmp_path, 'new': tmp_path})
+    for n, side in compare.order(2):
+        run(side, n)
+    firsts = [cached for label, cached in seen if label.startswith('first-')]
+    reruns = [cached for label, cached in seen if label.startswith('rerun-')]
+    assert len(firsts) == 4 and firsts == [[]] * 4, seen
+    assert reruns == [['lab-cp1']] * 4, seen  # the rerun keeps what its own first converge cached
