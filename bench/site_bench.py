@@ -284,6 +284,8 @@ def compare_side_run(size, inventories, roots):
         print('== {0} k3s nodes, round {1}, {2}: lab up'.format(size, n, side), flush=True)
         try:
             lab('up', inventories['new'])
+            # a fresh lab is a fresh controller: no facts from this side's earlier round or an earlier compare
+            shutil.rmtree(WORK / 'facts-{0}'.format(inventories[side].name), ignore_errors=True)
             figures = {}
             for label in ('first', 'rerun'):
                 result = run_site(inventories[side], '{0}-{1}-{2}'.format(label, side, n), roots[side])
