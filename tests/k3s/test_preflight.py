@@ -34,6 +34,11 @@ BAD = [
     ('wrong-airgap-checksum', ['cp1'], ['w1'], [], {'k3s_common_airgap_binary_sha256': '0' * 64}, {},
      r'is not the release you pinned'),
     ('no-vip', ['cp1'], ['w1'], [], {'k3s_common_vip': ''}, {}, r'k3s_common_vip is empty'),
+    # the agents would hold the server secret; the secure form of the same secret is the same secret
+    ('agent-secret-is-the-server-secret', ['cp1'], ['w1'], [],
+     {'k3s_common_token': 'SameSecret0123456789abcdef', 'k3s_common_agent_token': 'K10' + 'a' * 64
+      + '::node:SameSecret0123456789abcdef'}, {},
+     r'k3s_common_agent_token is the same secret as k3s_common_token'),
 ]
 
 
