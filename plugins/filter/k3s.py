@@ -17,6 +17,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils.k3s_tokens import split_token
+
 try:
     from cryptography import x509
 except ImportError:  # only needed for CA bundles; reported when one is hashed
@@ -325,21 +327,9 @@ def k3s_ca_hash(pem):
     return hashlib.sha256(_bundle_root(ders)).hexdigest()
 
 
-def _split_token(token):
-    """(ca_hash or '', secret) of a short or secure k3s token ('K10<hash>::<user>:<secret>')."""
-    token = str(token or '').strip()
-    if not token.startswith('K10'):
-        return '', token
-    ca_hash, sep, creds = token[3:].partition('::')
-    if not sep:
-        return '', token
-    _user, sep, secret = creds.partition(':')
-    return ca_hash, (secret if sep else creds)
-
-
 def k3s_token_secret(token):
     """The secret of a short or secure k3s token (what k3s compares with its passwd entry)."""
-    return _split_token(token)[1]
+    return split_token(token)[1]
 
 
 def k3s_join_token(secret, ca_hash, kind='server'):
@@ -354,7 +344,7 @@ def k3s_join_token(secret, ca_hash, kind='server'):
     if not re.match('^[0-9a-f]{64}$', ca_hash):
         raise AnsibleFilterError('k3s_join_token: the CA hash must be 64 hex digits (a sha256), not {0!r}'.format(
             ca_hash))
-    given_hash, secret = _split_token(secret)
+    given_hash, secret = split_token(secret)
     if not secret:
         raise AnsibleFilterError('k3s_join_token: the {0} secret is empty; set k3s_common_{1} or let the first '
                                  'server keep a generated one'.format(kind, 'token' if kind == 'server'

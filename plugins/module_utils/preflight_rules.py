@@ -26,6 +26,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils import cloud_mounts
 from ansible_collections.homelab.mediacluster.plugins.module_utils.cron import cron_expression
+from ansible_collections.homelab.mediacluster.plugins.module_utils.k3s_tokens import split_token
 
 # an XML attribute name as Plex's Preferences.xml uses them
 XML_NAME = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
@@ -206,6 +207,12 @@ def rules_k3s_common(v, ctx, report, host=''):
                            'k3s_common_airgap_binary_sha256={2}'.format(binary, actual, digest),
                            'the file is not the release you pinned: download it again and compare with '
                            'sha256sum-<arch>.txt')
+    server_secret = split_token(v.get('k3s_common_token'))[1]
+    if server_secret and split_token(v.get('k3s_common_agent_token'))[1] == server_secret:
+        report.add(_where(v, 'k3s_common_agent_token'),
+                   'k3s_common_agent_token is the same secret as k3s_common_token: agents would then hold the server '
+                   'secret, which is full administrator access to the cluster',
+                   'give the agents their own secret, or leave k3s_common_agent_token empty to have one generated')
     for name in ('k3s_common_gpu_taint',):
         taint = v.get(name)
         if taint and not re.match(r'^[A-Za-z0-9./_-]+(=[A-Za-z0-9._-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$',

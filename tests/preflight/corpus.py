@@ -204,6 +204,9 @@ BROKEN = [
     ('network-not-cidr', gv(CLUSTER, mediacluster_network='192.168.1.0/33'), 'network `192.168.1.0/33` is not a CIDR',
      'mediacluster_network'),
     # k3s
+    ('agent-secret-is-the-server-secret', gv(CLUSTER, k3s_common_token='SameSecret0123456789abcdef',
+                                             k3s_common_agent_token='SameSecret0123456789abcdef'),
+     'k3s_common_agent_token is the same secret as k3s_common_token', 'leave k3s_common_agent_token empty'),
     ('four-servers', add_to('k3s_servers', 'k3s-cp4', ansible_host='192.168.1.31'), 'etcd needs an odd number',
      '4 servers'),
     ('k3s-too-old', gv(CLUSTER, k3s_common_version='v1.20.4+k3s1'), 'is not a supported k3s release',

@@ -2,11 +2,13 @@
 architecture mapping and the key-by-key kernel command line edit."""
 
 import importlib.util
+import sys
 
 import pytest
 
 from ..conftest import ROOT
 
+sys.path.insert(0, str(ROOT / '.collections'))  # the filter imports its module_utils from there
 _spec = importlib.util.spec_from_file_location('k3s_filters', ROOT / 'plugins' / 'filter' / 'k3s.py')
 k3s = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(k3s)

@@ -9,11 +9,13 @@ ssl's PEM to DER) from fixture certificates made with openssl."""
 import hashlib
 import importlib.util
 import ssl
+import sys
 
 import pytest
 
 from ..conftest import ROOT
 
+sys.path.insert(0, str(ROOT / '.collections'))  # the filter imports its module_utils from there
 _spec = importlib.util.spec_from_file_location('k3s_filters_tokens', ROOT / 'plugins' / 'filter' / 'k3s.py')
 k3s = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(k3s)
