@@ -105,7 +105,7 @@ def test_each_compare_round_starts_with_an_empty_fact_cache(tmp_path, monkeypatc
     """A fresh lab is a fresh controller: facts a side cached in an earlier round or an earlier compare (another ref's
     package facts, say) must not reach its first converge, or that side's hostvars are bigger and every task that
     reads them slower than the code it measures."""
-    import site_bench  # noqa: E402  (bench/ is on sys.path above)
+    import site_bench  # bench/ is on sys.path (above)
     monkeypatch.setattr(site_bench, 'WORK', tmp_path)
     monkeypatch.setattr(site_bench, 'lab', lambda command, inventory: 0.0)
     seen = []
