@@ -12,6 +12,9 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 VENV_BIN = pathlib.Path(sys.executable).parent
+# the machine's cache for test tools installed from a registry (npm validators, ansible-test's sanity environments):
+# outside the work tree, kept across checkouts as pip's and npm's caches are, each entry keyed by what it installs
+MACHINE_CACHE = pathlib.Path(os.environ.get('XDG_CACHE_HOME') or pathlib.Path.home() / '.cache', 'homelab-mediacluster')
 LOG_DIR = ROOT / '.cache' / 'test-logs'
 
 
@@ -76,7 +79,7 @@ def cache_lock(name):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-# --- running in parallel (pytest-xdist, scripts/test.sh: -n 2 --dist loadgroup) -----------------------------------
+# --- running in parallel (pytest-xdist, scripts/test.sh: -n 3 --dist loadgroup) -----------------------------------
 # Tests run side by side unless they share something: every test of the lab (fixed container names, addresses and
 # ports) runs on one worker, and tests that share a module- or session-scoped fixture of this suite (a node
 # container, a rendered tree, the checkov venv) run on one worker so that the fixture is set up once. The molecule

@@ -5,15 +5,12 @@ would walk), once per lock file, under a lock so that parallel test workers inst
 
 import json
 import os
-import pathlib
 import shutil
 import subprocess
 
 import pytest
 
-from .conftest import ROOT, cache_lock
-
-CACHE_ROOT = pathlib.Path(os.environ.get('XDG_CACHE_HOME') or pathlib.Path.home() / '.cache') / 'homelab-mediacluster'
+from .conftest import MACHINE_CACHE, ROOT, cache_lock
 
 
 class NpmValidators:
@@ -22,7 +19,7 @@ class NpmValidators:
 
     def __init__(self, folder, cache_name, packages, marker):
         self.here = ROOT / 'tests' / folder
-        self.cache = CACHE_ROOT / cache_name
+        self.cache = MACHINE_CACHE / cache_name
         self.folder, self.packages, self.marker = folder, packages, marker
         self.checked, self.reason = False, None
 
