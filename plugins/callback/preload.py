@@ -9,22 +9,24 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: preload
 type: aggregate
-short_description: Load this collection's plugins once in the controller's main process
-version_added: 0.1.0
-description:
+short_description:
   - ansible-playbook runs each task of each host in a worker process forked from its main process. A worker that
     uses one of this collection's filters or tests, or one of its in-process action plugins, imports that plugin and
     the Python it needs (the preflight rules, the manifest schemas, C(cryptography)) for itself, and forgets it when
     the task ends. Measured on the 2-core controller, that import costs 0.1 to 0.4 s per task and host.
-  - When the playbook starts, this callback imports those plugins and their Python once in the main process, so every
-    worker forked from it finds them loaded. It also reads the CRD schemas the collection ships
-    (C(roles/k8s_delivery/files/crds)), which every manifest validation uses.
-  - The Kubernetes client (kubernetes.core's, about 0.3 s to import) is loaded later, when the first task starts that
+  - When a task starts, this callback imports in the main process the plugins of this collection the task names
+    (C(homelab.mediacluster.<name>) in the task, in its role's defaults and vars, or in its play's vars), with the
+    Python they need, so that the task's workers and every later one find them loaded. What a playbook never names
+    it never loads; each plugin is loaded once.
+  - A task that runs P(homelab.mediacluster.k8s_manifest_validate#module) also finds the CRD schemas the collection
+    ships (C(roles/k8s_delivery/files/crds)) read.
+  - The Kubernetes client (kubernetes.core's, about 0.3 s to import) is loaded when the first task starts that
     reads a cluster in its worker's own process (the C(kubernetes.core.k8s) lookup, in the task or its role's
-    variables, or P(homelab.mediacluster.k8s_applied_info#module)), so that a playbook that never talks to a cluster
-    does not pay for it.
+    variables, or P(homelab.mediacluster.k8s_applied_info#module)).
   - It changes nothing a task does or prints; it only moves the imports. A plugin whose import fails here (a missing
     Python package) is left alone, and the task that uses it reports the error as it would without this callback.
+    A plugin named only where this callback does not look (the inventory's variables) is loaded by the task's
+    worker, as without it.
   - Enable it with C(callbacks_enabled = homelab.mediacluster.preload) in C(ansible.cfg) (the checkout's own
     C(ansible.cfg) does).
 requirements:
@@ -35,8 +37,8 @@ author:
 
 import importlib
 import os
-import pkgutil
 import re
+import sys
 
 from ansible.plugins.callback import CallbackBase
 from ansible.plugins.loader import filter_loader, lookup_loader, test_loader
@@ -45,25 +47,31 @@ from ansible.utils.display import Display
 display = Display()
 COLLECTION = 'homelab.mediacluster'
 PACKAGE = 'ansible_collections.homelab.mediacluster.plugins'
-# plugin directories whose Python a task's worker imports in the controller's process; the module_utils and
-# plugin_utils they use come with them. The other module_utils serve modules, which run in a process of their own.
-IMPORTED = ('filter', 'test', 'action')
+PLUGINS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CRDS = os.path.join(os.path.dirname(PLUGINS), 'roles', 'k8s_delivery', 'files', 'crds')
+# what a task names: homelab.mediacluster.<name> (a filter, a test, an action, a module or a role)
+MENTION = re.compile(r'homelab\.mediacluster\.([a-z_][a-z0-9_]*)')
 # Read the cluster through kubernetes.core's API client in the worker's own process: this collection's in-process
 # Kubernetes readers, and kubernetes.core's k8s lookup.
 KUBERNETES_ACTIONS = frozenset(['homelab.mediacluster.k8s_applied_info'])
 KUBERNETES_LOOKUP = re.compile(r"""(?:query|lookup)\(\s*['"]kubernetes\.core\.k8s['"]""")
 KUBERNETES_CLIENT = 'ansible_collections.kubernetes.core.plugins.module_utils.k8s.client'
-CRDS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                    'roles', 'k8s_delivery', 'files', 'crds')
+# the action plugin that validates manifests, and so reads the CRD schemas
+VALIDATE = 'k8s_manifest_validate'
 
 
-def _modules(kind):
-    """The Python module names of this collection's plugins of one kind."""
+def _names(kind, suffix='.py'):
     try:
-        package = importlib.import_module('{0}.{1}'.format(PACKAGE, kind))
-    except ImportError:
-        return []
-    return ['{0}.{1}.{2}'.format(PACKAGE, kind, info.name) for info in pkgutil.iter_modules(package.__path__)]
+        return frozenset(name[:-len(suffix)] for name in os.listdir(os.path.join(PLUGINS, kind))
+                         if name.endswith(suffix) and name != '__init__.py')
+    except OSError:
+        return frozenset()
+
+
+# An in-process action plugin (plugins/action) runs the body of the module of the same name in the worker. A module
+# without one runs in a process of its own, and a name that is neither (a role) has nothing to load.
+ACTIONS = _names('action')
+MODULES = _names('modules')
 
 
 def _import(name):
@@ -74,54 +82,55 @@ def _import(name):
         return None
 
 
-def _resolve(module):
-    """Look a filter or test plugin file's plugins up through the plugin loaders, as a task's template does."""
-    for attribute, loader, method in (('FilterModule', filter_loader, 'filters'), ('TestModule', test_loader, 'tests')):
-        plugin = getattr(module, attribute, None)
-        if plugin is None:
-            continue
-        try:
-            for plugin_name in getattr(plugin(), method)():
-                loader.get('{0}.{1}'.format(COLLECTION, plugin_name))
-        except Exception as exc:  # pylint: disable=broad-except  # the task that uses it reports its own error
-            display.vvvv('homelab.mediacluster.preload: {0} left to the task that uses it: {1}'.format(
-                module.__name__, exc))
-
-
-def preload():
-    """Import this collection's controller-side Python and resolve its filters and tests through the plugin loaders,
-    the way a task's worker would; returns the names of the Python modules imported."""
-    imported = []
-    for kind in IMPORTED:
-        for name in _modules(kind):
-            module = _import(name)
-            if module is None:
-                continue
-            imported.append(name)
-            _resolve(module)
-            if kind == 'action':
-                # an in-process action plugin runs the body of the module of the same name in the worker
-                twin = '{0}.modules.{1}'.format(PACKAGE, name.rsplit('.', 1)[1])
-                if _import(twin) is not None:
-                    imported.append(twin)
-    validation = _import(PACKAGE + '.module_utils.k8s_validation')
-    if validation is not None and os.path.isdir(CRDS):
-        try:
-            validation.load_crd_schemas([CRDS])  # kept per file (module_utils/k8s_validation.py, _CRD_FILES)
-        except validation.K8sValidationError:
-            pass  # the validation task reports the unreadable file itself
-    return imported
-
-
-def _mentions_lookup(data):
-    """Whether a task's (or role's) raw data calls kubernetes.core's k8s lookup."""
+def _strings(data):
+    """Every string in data, dictionary keys included (a task's action is its key)."""
     if isinstance(data, str):
-        return KUBERNETES_LOOKUP.search(data) is not None
-    if isinstance(data, dict):
-        return any(_mentions_lookup(value) for value in data.values())
-    if isinstance(data, (list, tuple)):
-        return any(_mentions_lookup(value) for value in data)
-    return False
+        yield data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _strings(key)
+            yield from _strings(value)
+    elif isinstance(data, (list, tuple, set, frozenset)):
+        for value in data:
+            yield from _strings(value)
+
+
+def mentions(data):
+    """The names of this collection's plugins data names, and whether it reads a cluster through the k8s lookup."""
+    names, lookup = set(), False
+    for text in _strings(data):
+        if 'mediacluster' in text:
+            names.update(MENTION.findall(text))
+        if not lookup and 'kubernetes.core.k8s' in text:
+            lookup = KUBERNETES_LOOKUP.search(text) is not None
+    return names, lookup
+
+
+def load(name):
+    """Load in this process what a task that names homelab.mediacluster.<name> needs: an in-process action plugin
+    and the module body it runs (for the manifest validation, the CRD schemas too), or the filters and tests of that
+    name through the plugin loaders, as a task's template resolves them. Returns the Python modules imported."""
+    before = set(sys.modules)
+    if name in ACTIONS:
+        if _import('{0}.action.{1}'.format(PACKAGE, name)) is not None and name in MODULES:
+            _import('{0}.modules.{1}'.format(PACKAGE, name))
+        if name == VALIDATE:
+            validation = sys.modules.get(PACKAGE + '.module_utils.k8s_validation')
+            if validation is not None and os.path.isdir(CRDS):
+                try:
+                    validation.load_crd_schemas([CRDS])  # kept per file (module_utils/k8s_validation.py, _CRD_FILES)
+                except validation.K8sValidationError:
+                    pass  # the validation task reports the unreadable file itself
+    elif name not in MODULES:
+        for loader in (filter_loader, test_loader):
+            try:
+                if loader.get('{0}.{1}'.format(COLLECTION, name)) is not None:
+                    break
+            except Exception as exc:  # pylint: disable=broad-except  # the task that uses it reports its own error
+                display.vvvv('homelab.mediacluster.preload: {0} left to the task that uses it: {1}'.format(
+                    name, exc))
+                break
+    return sorted(module for module in set(sys.modules) - before if module.startswith(PACKAGE + '.'))
 
 
 def _role_data(role):
@@ -144,30 +153,41 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super(CallbackModule, self).__init__(*args, **kwargs)
         self._kubernetes_loaded = False
+        self._loaded = set()
         self._roles_seen = {}
+        self._play = (set(), False)
 
-    def v2_playbook_on_start(self, playbook):
-        imported = preload()
-        self._display.vvvv('homelab.mediacluster.preload: {0} Python modules loaded before the first task'
-                           .format(len(imported)))
+    def v2_playbook_on_play_start(self, play):
+        self._play = mentions(getattr(play, 'vars', None) or {})
 
-    def _reads_kubernetes(self, task):
+    def _named(self, task):
+        """(names, reads a cluster) for a task: its own data, its role's variables, its play's."""
+        names, lookup = mentions([task.get_ds() or {}, task.args, task.vars, task.when, getattr(task, 'loop', None)])
         if getattr(task, 'resolved_action', None) in KUBERNETES_ACTIONS or task.action in KUBERNETES_ACTIONS:
-            return True
-        if _mentions_lookup([task.args, task.vars, task.when, getattr(task, 'loop', None)]):
-            return True
+            lookup = True
         role = getattr(task, '_role', None)
-        if role is None:
-            return False
-        if id(role) not in self._roles_seen:
-            self._roles_seen[id(role)] = _mentions_lookup(_role_data(role))
-        return self._roles_seen[id(role)]
+        if role is not None:
+            if id(role) not in self._roles_seen:
+                self._roles_seen[id(role)] = mentions(_role_data(role))
+            role_names, role_lookup = self._roles_seen[id(role)]
+            names, lookup = names | role_names, lookup or role_lookup
+        action = getattr(task, 'resolved_action', None) or task.action or ''
+        if action.startswith(COLLECTION + '.'):
+            names.add(action[len(COLLECTION) + 1:])
+        return names | self._play[0], lookup or self._play[1]
 
     def v2_playbook_on_task_start(self, task, is_conditional):
+        names, reads_kubernetes = self._named(task)
+        for name in sorted(names - self._loaded):
+            self._loaded.add(name)
+            imported = load(name)
+            if imported:
+                self._display.vvvv('homelab.mediacluster.preload: {0} loaded before task {1} ({2} Python modules)'
+                                   .format(name, task.get_name(), len(imported)))
         # The Kubernetes client (about 0.3 s to import) is loaded once, when the first task that reads a cluster in
         # its worker's own process starts: the workers of that task and of every later one find it loaded, and a
         # playbook that never talks to a cluster (20_nodes.yml) never pays for it.
-        if self._kubernetes_loaded or not self._reads_kubernetes(task):
+        if self._kubernetes_loaded or not reads_kubernetes:
             return
         self._kubernetes_loaded = True
         if _import(KUBERNETES_CLIENT) is not None:
@@ -178,3 +198,6 @@ class CallbackModule(CallbackBase):
                              .format(exc))
             self._display.vvvv('homelab.mediacluster.preload: Kubernetes client loaded before task {0}'.format(
                 task.get_name()))
+
+    def v2_playbook_on_handler_task_start(self, task):
+        self.v2_playbook_on_task_start(task, False)

@@ -1,6 +1,7 @@
 """Issue 18: the callback homelab.mediacluster.preload (plugins/callback/preload.py) imports the collection's
-controller-side plugins once in ansible-playbook's main process, so the worker each task runs in (forked from it)
-finds them loaded instead of importing them again."""
+controller-side plugins in ansible-playbook's main process, once, when the first task that names one starts, so the
+worker each task runs in (forked from it) finds them loaded instead of importing them again; what a playbook never
+names is never loaded."""
 
 import json
 import pathlib
@@ -38,18 +39,31 @@ def _expected_modules():
     return names
 
 
-def test_preload_imports_every_controller_side_plugin_and_a_filter_then_loads_nothing_more():
+def _plugin_names():
+    """Every name a task can give this collection's controller-side plugins: actions, filters, tests."""
+    actions = sorted(path.stem for path in (ROOT / 'plugins' / 'action').glob('*.py') if path.stem != '__init__')
+    # each filter has its documentation in a file of its name; each test plugin is a file of its name
+    filters = sorted(path.stem for path in (ROOT / 'plugins' / 'filter').glob('*.yml'))
+    tests = sorted(path.stem for path in (ROOT / 'plugins' / 'test').glob('*.py') if path.stem != '__init__')
+    return actions + filters + tests
+
+
+def test_loading_every_plugin_name_imports_every_controller_side_plugin_then_resolving_loads_nothing_more():
     seen = _python("""
-        imported = preload.preload()
+        names = {names!r}
+        imported = [module for name in names for module in preload.load(name)]
         from ansible.plugins.loader import filter_loader, test_loader
         before = set(sys.modules)
         filter_loader.get('homelab.mediacluster.role_problems')
         filter_loader.get('homelab.mediacluster.k3s_ca_hash')
         test_loader.get('homelab.mediacluster.cron_expression')
-        print(json.dumps({'imported': imported, 'new': sorted(set(sys.modules) - before),
-                          'loaded': sorted(name for name in sys.modules if name.startswith(preload.PACKAGE))}))
-    """)
-    assert set(seen['imported']) == _expected_modules()
+        print(json.dumps({{'imported': imported, 'new': sorted(set(sys.modules) - before),
+                          'loaded': sorted(name for name in sys.modules if name.startswith(preload.PACKAGE))}}))
+    """.format(names=_plugin_names()))
+    kinds = ('filter', 'test', 'action', 'modules')
+    plugin_modules = {name for name in seen['imported'] if name.split('.')[-2] in kinds}
+    assert plugin_modules == _expected_modules()
+    assert len(seen['imported']) == len(set(seen['imported'])), 'a module counted as loaded twice'
     assert seen['new'] == [], 'resolving a preloaded filter imported more: {0}'.format(seen['new'])
     # what they use comes with them; what only modules use (they run in a process of their own) is not imported
     assert {PACKAGE + '.module_utils.preflight_rules', PACKAGE + '.module_utils.k8s_validation',
@@ -57,11 +71,27 @@ def test_preload_imports_every_controller_side_plugin_and_a_filter_then_loads_no
     assert PACKAGE + '.module_utils.proxmox' not in seen['loaded']
 
 
+def test_a_name_loads_only_what_it_names():
+    seen = _python("""
+        first = preload.load('quantity_to_bytes')
+        print(json.dumps({'first': first, 'role': preload.load('k8s_delivery'), 'module': preload.load('node_facts'),
+                          'again': preload.load('quantity_to_bytes'),
+                          'loaded': sorted(name for name in sys.modules if name.startswith(preload.PACKAGE))}))
+    """)
+    assert PACKAGE + '.filter.quantity_to_bytes' in seen['first']
+    # a role's or a remote module's name loads nothing; a name loaded before loads nothing more
+    assert seen['module'] == [] and seen['again'] == []
+    assert not [name for name in seen['role'] if '.action.' in name or '.modules.' in name], seen['role']
+    # no action plugin, no manifest schemas: nothing named them
+    assert not [name for name in seen['loaded'] if '.action.' in name or name.endswith('k8s_validation')], seen
+
+
 def test_a_plugin_that_cannot_be_imported_is_left_to_the_task_that_uses_it():
     # None in sys.modules makes any import of that name raise ImportError, as a missing Python package would
     seen = _python("""
         sys.modules['ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_validation'] = None
-        print(json.dumps(preload.preload()))
+        print(json.dumps(preload.load('k8s_manifest_validate') + preload.load('role_problems')
+                         + preload.load('k8s_export_tree')))
     """)
     assert PACKAGE + '.module_utils.k8s_validation' not in seen
     assert PACKAGE + '.modules.k8s_manifest_validate' not in seen  # the module body imports k8s_validation
@@ -98,27 +128,40 @@ def _probe_run(tmp_path, name, tasks, callbacks):
 
 
 def _loaded_in_the_worker(tmp_path, callbacks):
-    """The collection's Python modules a task's worker process finds loaded when it starts its action."""
+    """The collection's Python modules the workers of two tasks find loaded when they start their action: the first
+    names a filter (in a variable it never uses), the second an action plugin."""
     return _probe_run(tmp_path, 'preload-' + callbacks, """
-        - probe_loaded:
-          register: probe
+        - name: Name a filter
+          probe_loaded:
+          vars:
+            unused: "{{ '1Ki' | homelab.mediacluster.quantity_to_bytes }}"
+          register: first
+        - name: Name an action
+          probe_loaded:
+          vars:
+            unused: homelab.mediacluster.k8s_export_tree
+          register: second
         - ansible.builtin.copy:
-            content: "{{ probe.loaded | to_json }}"
+            content: "{{ [first.loaded, second.loaded] | to_json }}"
             dest: "{{ playbook_dir }}/loaded.json"
             mode: '0600'
     """, callbacks)
 
 
-def test_with_the_checkout_config_a_task_worker_starts_with_the_plugins_loaded(tmp_path):
+def test_with_the_checkout_config_a_task_worker_starts_with_what_the_task_names_loaded(tmp_path):
     (tmp_path / 'on').mkdir()
     (tmp_path / 'off').mkdir()
-    loaded, output = _loaded_in_the_worker(tmp_path / 'on', 'homelab.mediacluster.preload')
-    assert 'homelab.mediacluster.preload: {0} Python modules loaded before the first task'.format(
-        len(_expected_modules())) in output
-    assert set(loaded) >= _expected_modules()
-    # without the callback the worker imports them itself, when a task needs one
-    loaded, output = _loaded_in_the_worker(tmp_path / 'off', 'ansible.posix.profile_tasks')
-    assert not set(loaded) & _expected_modules(), loaded
+    (first, second), output = _loaded_in_the_worker(tmp_path / 'on', 'homelab.mediacluster.preload')
+    assert 'homelab.mediacluster.preload: quantity_to_bytes loaded before task Name a filter' in output
+    assert 'homelab.mediacluster.preload: k8s_export_tree loaded before task Name an action' in output
+    assert PACKAGE + '.filter.quantity_to_bytes' in first
+    assert PACKAGE + '.action.k8s_export_tree' not in first  # not named yet
+    assert {PACKAGE + '.filter.quantity_to_bytes', PACKAGE + '.action.k8s_export_tree',
+            PACKAGE + '.modules.k8s_export_tree'} <= set(second)
+    assert PACKAGE + '.action.k8s_manifest_validate' not in second  # never named
+    # without the callback the worker imports them itself, when a task uses one
+    (first, second), output = _loaded_in_the_worker(tmp_path / 'off', 'ansible.posix.profile_tasks')
+    assert not (set(first) | set(second)) & _expected_modules(), (first, second)
 
 
 def test_the_checkout_config_and_molecule_enable_the_callback():
@@ -130,9 +173,9 @@ def test_the_checkout_config_and_molecule_enable_the_callback():
     assert pathlib.Path(ROOT / 'plugins' / 'callback' / 'preload.py').exists()
 
 
-def test_preload_reads_the_collections_crd_files_once_for_every_later_validation():
+def test_naming_the_validation_reads_the_collections_crd_files_once_for_every_later_validation():
     seen = _python("""
-        preload.preload()
+        preload.load('k8s_manifest_validate')
         from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
         files = sorted(k8s_validation._CRD_FILES)
         first = k8s_validation.load_crd_schemas([preload.CRDS])
@@ -187,23 +230,42 @@ def test_the_kubernetes_client_is_loaded_once_a_task_reads_a_cluster_in_process(
     assert output.count('homelab.mediacluster.preload: Kubernetes client loaded before task Read the namespaces') == 1
 
 
-def test_the_in_process_kubernetes_reader_and_role_variables_count_as_reading_a_cluster():
+def test_what_a_task_names_in_its_data_its_role_and_its_play():
     seen = _python("""
         from types import SimpleNamespace
         callback = preload.CallbackModule()
-        role = SimpleNamespace(get_default_vars=lambda: {}, get_vars=lambda: {
-            'nodes': "{{ lookup( 'kubernetes.core.k8s' , kind='Node') }}"})
+        role = SimpleNamespace(get_default_vars=lambda: {
+            'nodes': "{{ lookup( 'kubernetes.core.k8s' , kind='Node') }}"},
+            get_vars=lambda: {'problems': "{{ x | homelab.mediacluster.role_problems('r') }}"})
         plain = SimpleNamespace(get_default_vars=lambda: {'x': 1}, get_vars=lambda: {'k': 'kubernetes.core.k8s_info'})
-        def task(action, role=None, args=None):
+        def task(action, role=None, args=None, ds=None):
             return SimpleNamespace(action=action, resolved_action=action, args=args or {}, vars={}, when=[],
-                                   loop=None, _role=role)
-        print(json.dumps([
-            callback._reads_kubernetes(task('homelab.mediacluster.k8s_applied_info')),
-            callback._reads_kubernetes(task('ansible.builtin.debug', role=role)),
-            callback._reads_kubernetes(task('ansible.builtin.debug', role=plain)),
-            callback._reads_kubernetes(task('kubernetes.core.k8s_info')),  # a module: runs in a process of its own
-            callback._reads_kubernetes(task('ansible.builtin.debug',
-                                            args={'msg': "{{ query('kubernetes.core.k8s') }}"})),
-        ]))
+                                   loop=None, _role=role, get_ds=lambda: ds)
+        def named(t):
+            names, reads = callback._named(t)
+            return [sorted(names), reads]
+        out = [
+            named(task('homelab.mediacluster.k8s_applied_info')),
+            named(task('ansible.builtin.debug', role=role)),
+            named(task('ansible.builtin.debug', role=plain)),
+            named(task('kubernetes.core.k8s_info')),  # a module: runs in a process of its own
+            named(task('ansible.builtin.debug', args={'msg': "{{ query('kubernetes.core.k8s') }}"})),
+            # only in the task's own data: failed_when is not among its args, vars, when or loop
+            named(task('ansible.builtin.command', ds={'ansible.builtin.command': 'true',
+                                                      'failed_when': "x is homelab.mediacluster.cron_expression"})),
+        ]
+        class Play:
+            vars = {'problems': "{{ hostvars | homelab.mediacluster.inventory_problems }}"}
+        callback.v2_playbook_on_play_start(Play())
+        out.append(named(task('ansible.builtin.debug')))
+        print(json.dumps(out))
     """)
-    assert seen == [True, True, False, False, True]
+    assert seen == [
+        [['k8s_applied_info'], True],
+        [['role_problems'], True],
+        [[], False],
+        [[], False],
+        [[], True],
+        [['cron_expression'], False],
+        [['inventory_problems'], False],
+    ]
