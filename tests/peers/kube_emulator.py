@@ -16,6 +16,7 @@ import copy
 import os
 import pathlib
 import signal
+import sys
 
 import aiohttp.web
 import kmock
@@ -23,6 +24,10 @@ import yaml
 from kmock._internal import parsing as kmock_parsing
 
 HERE = pathlib.Path(__file__).resolve().parent
+if __package__ in (None, ''):  # run as a script (the lab, tests/media_stack): the checkout's tests package
+    sys.path.insert(0, str(HERE.parent.parent))
+from tests.yaml_files import documents  # noqa: E402  (after the path of a script run)
+
 CRD_DIR = HERE.parent / 'schemas' / 'crds'
 
 
@@ -30,13 +35,12 @@ CRD_RESOURCE = 'apiextensions.k8s.io/v1/customresourcedefinitions'
 
 
 def crd_documents(crd_dir=CRD_DIR, extra_crds=()):
-    """Yield every CustomResourceDefinition document in crd_dir's *.yaml files and in the extra CRD files."""
+    """Yield every CustomResourceDefinition document in crd_dir's *.yaml files and in the extra CRD files. The
+    documents are shared by every caller (tests/yaml_files.py): read them, copy what you change (established()
+    does)."""
     paths = sorted(crd_dir.glob('*.yaml')) if crd_dir.is_dir() else []
     for path in paths + [pathlib.Path(extra) for extra in extra_crds]:
-        with path.open() as handle:
-            for doc in yaml.safe_load_all(handle):
-                if doc and doc.get('kind') == 'CustomResourceDefinition':
-                    yield doc
+        yield from (doc for doc in documents(path) if doc.get('kind') == 'CustomResourceDefinition')
 
 
 def crd_resources(crd_dir=CRD_DIR, extra_crds=()):

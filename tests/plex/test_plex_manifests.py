@@ -2,17 +2,18 @@
 validates against the official Kubernetes schema (strict) or its Longhorn CRD schema, and the design invariants
 hold (GPU placement, GPU access per mode, render GIDs, static PV, holder placement, backups, claim token)."""
 
+import functools
 import json
 import pathlib
 
 import jsonschema
 import kubernetes_validate
 import pytest
-import yaml
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils import k8s_validation
 
 from ..conftest import VENV_BIN, run_logged, tail
+from ..yaml_files import documents
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -55,10 +56,12 @@ def rendered(request, tmp_path_factory):
     return name, json.loads(out.read_text()), json.loads(pathlib.Path(str(out) + '.prefs.json').read_text())
 
 
+@functools.lru_cache(maxsize=None)
 def crd_schemas():
+    """The CRDs' schemas by (apiVersion, kind), built once per process: read them, copy what you change."""
     schemas = {}
-    for doc in [d for path in [CRDS] + ROUTE_CRDS for d in yaml.safe_load_all(path.read_text())]:
-        if doc and doc.get('kind') == 'CustomResourceDefinition':
+    for doc in [d for path in [CRDS] + ROUTE_CRDS for d in documents(path)]:
+        if doc.get('kind') == 'CustomResourceDefinition':
             for version in doc['spec']['versions']:
                 key = ('{0}/{1}'.format(doc['spec']['group'], version['name']), doc['spec']['names']['kind'])
                 schemas[key] = version['schema']['openAPIV3Schema']
