@@ -2,6 +2,7 @@
 
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import pathlib
@@ -9,8 +10,13 @@ import subprocess
 import sys
 
 import pytest
+from kubernetes_validate import utils as kubernetes_validate_utils
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# kubernetes-validate's validate() reads its schema files from disk on every call, the definitions file (megabytes of
+# JSON) included, and the independent manifest checks call it hundreds of times per test process (5 s of one worker's
+# manifest tests): the same files, read once per process. The validation itself is the library's, unchanged.
+kubernetes_validate_utils.schema_contents = functools.lru_cache(maxsize=None)(kubernetes_validate_utils.schema_contents)
 VENV_BIN = pathlib.Path(sys.executable).parent
 # the machine's cache for test tools installed from a registry (npm validators, ansible-test's sanity environments):
 # outside the work tree, kept across checkouts as pip's and npm's caches are, each entry keyed by what it installs
