@@ -129,6 +129,26 @@ def test_ansible_doc_shows_each_jinja_plugins_own_docs(installed, kind, names):
     assert not incomplete, '{0} plugins without EXAMPLES or RETURN: {1}'.format(kind, incomplete)
 
 
+CALLBACKS = sorted(p.stem for p in (ROOT / 'plugins' / 'callback').glob('*.py') if p.stem != '__init__')
+
+
+def test_ansible_doc_lists_and_renders_each_callback(installed):
+    """The listing galaxy-importer asks for (ansible-doc --list --json) and each callback's page."""
+    _unused, dest = installed
+    assert CALLBACKS, 'no callback plugin found in plugins/callback/'
+    code, output = run_logged('doc-callbacks', [str(VENV_BIN / 'ansible-doc'), '-t', 'callback', '--list', '--json',
+                                                'homelab.mediacluster'], ANSIBLE_COLLECTIONS_PATH=str(dest))
+    assert code == 0, tail(output)
+    listed = first_json(output)
+    assert sorted(listed) == ['homelab.mediacluster.' + name for name in CALLBACKS], listed
+    assert all(isinstance(text, str) and text for text in listed.values()), listed  # the short descriptions
+    for name in CALLBACKS:
+        code, output = run_logged('doc-callback-' + name, [str(VENV_BIN / 'ansible-doc'), '-t', 'callback',
+                                                           'homelab.mediacluster.' + name],
+                                  ANSIBLE_COLLECTIONS_PATH=str(dest))
+        assert code == 0, tail(output)
+
+
 @pytest.mark.parametrize('role', ROLES)
 def test_ansible_doc_renders_role(installed, role):
     _unused, dest = installed
