@@ -9,7 +9,9 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 name: preload
 type: aggregate
-short_description:
+short_description: Load this collection's plugins once in the controller's main process
+version_added: 0.1.0
+description:
   - ansible-playbook runs each task of each host in a worker process forked from its main process. A worker that
     uses one of this collection's filters or tests, or one of its in-process action plugins, imports that plugin and
     the Python it needs (the preflight rules, the manifest schemas, C(cryptography)) for itself, and forgets it when
