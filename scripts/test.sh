@@ -4,10 +4,10 @@
 #   scripts/test.sh              everything
 #   scripts/test.sh lint         only the linters       scripts/test.sh pytest   everything but molecule and lab
 #   scripts/test.sh -k nas       any pytest selection
-# pytest runs on MEDIACLUSTER_TEST_WORKERS pytest-xdist workers (default 3 on the 2-core CI machine: with two, the
-# tests left 12 % of its CPU idle while they waited on containers, sockets and timeouts, and a third worker took
-# 5 % off the wall time of the media stack and Plex tests, 277 -> 262 s; 0 runs in one process). tests/conftest.py
-# keeps on one worker the tests that share the lab or an expensive fixture.
+# pytest runs on MEDIACLUSTER_TEST_WORKERS pytest-xdist workers (default 2, one per core of the CI machine; three
+# took 5 % off tests/media_stack + tests/plex but nothing off the whole suite, 1267 s against 1255 s, each test
+# stretched by 40 %; 0 runs in one process). tests/conftest.py keeps on one worker the tests that share the lab or an
+# expensive fixture.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -22,7 +22,7 @@ case "${1:-all}" in
   *)      bash scripts/build-node-image.sh ;;
 esac
 echo "test: setup took $(( $(date +%s) - t0 ))s"
-workers=${MEDIACLUSTER_TEST_WORKERS:-3}
+workers=${MEDIACLUSTER_TEST_WORKERS:-2}
 parallel=()
 [ "$workers" -gt 0 ] 2>/dev/null && parallel=(-n "$workers" --dist loadgroup --no-loadscope-reorder)
 set +e

@@ -85,7 +85,7 @@ def cache_lock(name):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-# --- running in parallel (pytest-xdist, scripts/test.sh: -n 3 --dist loadgroup) -----------------------------------
+# --- running in parallel (pytest-xdist, scripts/test.sh: -n 2 --dist loadgroup) -----------------------------------
 # Tests run side by side unless they share something: every test of the lab (fixed container names, addresses and
 # ports) runs on one worker, and tests that share a module- or session-scoped fixture of this suite (a node
 # container, a rendered tree, the checkov venv) run on one worker so that the fixture is set up once. The molecule
