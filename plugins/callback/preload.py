@@ -20,8 +20,9 @@ description:
     (C(homelab.mediacluster.<name>) in the task, in its role's defaults and vars, or in its play's vars), with the
     Python they need, so that the task's workers and every later one find them loaded. What a playbook never names
     it never loads; each plugin is loaded once.
-  - A task that runs P(homelab.mediacluster.k8s_manifest_validate#module) also finds the CRD schemas the collection
-    ships (C(roles/k8s_delivery/files/crds)) read.
+  - A task that runs P(homelab.mediacluster.k8s_manifest_validate#module) or
+    P(homelab.mediacluster.k8s_delivery_check#module) also finds the CRD schemas the collection ships
+    (C(roles/k8s_delivery/files/crds)) read.
   - The Kubernetes client (kubernetes.core's, about 0.3 s to import) is loaded when the first task starts that
     reads a cluster in its worker's own process (the C(kubernetes.core.k8s) lookup, in the task or its role's
     variables, or P(homelab.mediacluster.k8s_applied_info#module)).
@@ -58,8 +59,8 @@ MENTION = re.compile(r'homelab\.mediacluster\.([a-z_][a-z0-9_]*)')
 KUBERNETES_ACTIONS = frozenset(['homelab.mediacluster.k8s_applied_info'])
 KUBERNETES_LOOKUP = re.compile(r"""(?:query|lookup)\(\s*['"]kubernetes\.core\.k8s['"]""")
 KUBERNETES_CLIENT = 'ansible_collections.kubernetes.core.plugins.module_utils.k8s.client'
-# the action plugin that validates manifests, and so reads the CRD schemas
-VALIDATE = 'k8s_manifest_validate'
+# the action plugins that validate manifests, and so read the CRD schemas
+VALIDATE = frozenset(['k8s_manifest_validate', 'k8s_delivery_check'])
 
 
 def _names(kind, suffix='.py'):
@@ -116,7 +117,7 @@ def load(name):
     if name in ACTIONS:
         if _import('{0}.action.{1}'.format(PACKAGE, name)) is not None and name in MODULES:
             _import('{0}.modules.{1}'.format(PACKAGE, name))
-        if name == VALIDATE:
+        if name in VALIDATE:
             validation = sys.modules.get(PACKAGE + '.module_utils.k8s_validation')
             if validation is not None and os.path.isdir(CRDS):
                 try:

@@ -21,6 +21,17 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils import (
     pod_security,
 )
 
+# The semantics inputs of a module (k8s_semantics_check, k8s_delivery_check; documented once in
+# plugins/doc_fragments/cluster_semantics.py), besides its manifests.
+OPTIONS = {
+    'context_manifests': {'type': 'list', 'elements': 'raw', 'default': []},
+    'nodes': {'type': 'list', 'elements': 'dict', 'default': []},
+    'flows': {'type': 'list', 'elements': 'dict', 'default': []},
+    'namespace_labels': {'type': 'dict', 'default': {}},
+    'cluster_cidr': {'type': 'str', 'default': network_policy.DEFAULT_CLUSTER_CIDR},
+    'service_cidr': {'type': 'str', 'default': network_policy.DEFAULT_SERVICE_CIDR},
+}
+
 
 def merged_namespace_labels(manifests, namespace_labels):
     """{namespace: labels}: the cluster's (or the caller's) labels, the rendered Namespace objects winning, and the
@@ -79,3 +90,22 @@ def check(manifests, nodes, flows, namespace_labels=None, *, cluster_cidr=networ
     errors.extend(network_policy.evaluate(flows or [], everything, nodes or [], labels, cluster_cidr=cluster_cidr,
                                           service_cidr=service_cidr, placements=placements))
     return {'errors': errors, 'warnings': warnings}
+
+
+class SemanticsInputError(ValueError):
+    """The rules could not evaluate the node model, the flows or the CIDRs given."""
+
+
+def check_options(params):
+    """check() with the semantics options of a module (manifests, context_manifests, nodes, flows, namespace_labels,
+    cluster_cidr, service_cidr). Secrets play no part in it and are left out. An input the rules cannot evaluate
+    raises SemanticsInputError, whose message says what to check."""
+    def plain(docs):
+        return [doc for doc in docs or [] if isinstance(doc, dict) and doc.get('kind') != 'Secret']
+    try:
+        return check(plain(params['manifests']), params['nodes'], params['flows'], params['namespace_labels'],
+                     cluster_cidr=params['cluster_cidr'], service_cidr=params['service_cidr'],
+                     context_manifests=plain(params['context_manifests']))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise SemanticsInputError('The cluster-semantics check could not evaluate the input: {0}; check the nodes, '
+                                  'flows and CIDRs given to the delivery layer.'.format(exc)) from exc

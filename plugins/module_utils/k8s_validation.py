@@ -372,6 +372,28 @@ def validate(docs, k8s_version, crd_paths=(), crd_schemas=None):
     return errors, [missing[key] for key in sorted(missing)]
 
 
+def report(docs, k8s_version, crd_paths=()):
+    """What the validation modules return for docs: changed, errors, missing_schemas, valid, objects,
+    kubernetes_version, supported_versions, and when every manifest is valid order and files. Raises
+    K8sValidationError as validate() does."""
+    short = check_version(k8s_version)
+    errors, missing = validate(docs, short, crd_paths)
+    result = {'changed': False, 'errors': errors, 'missing_schemas': missing, 'valid': not errors,
+              'objects': [object_ref(doc) for doc in docs], 'kubernetes_version': short,
+              'supported_versions': supported_versions()}
+    if not errors:
+        result['order'] = apply_order(docs)
+        result['files'] = export_filenames(docs)
+    return result
+
+
+def failure_summary(result, total):
+    """'<n> of <total> manifest(s) failed validation against Kubernetes <version>' for a report() with errors."""
+    failed = len({error.split(':')[0] for error in result['errors']})
+    return '{0} of {1} manifest(s) failed validation against Kubernetes {2}'.format(
+        failed, total, result['kubernetes_version'])
+
+
 def apply_order(docs):
     """Indices of docs, dependencies first (stable within a kind)."""
     rank = {kind: pos for pos, kind in enumerate(KIND_ORDER)}

@@ -197,28 +197,12 @@ def run(params, check_mode=False, diff=False):  # pylint: disable=unused-argumen
         raise ModuleFailure(missing_required_lib('kubernetes-validate, jsonschema and PyYAML'),
                             exception=k8s_validation.VALIDATION_IMPORT_ERROR)
     try:
-        short = k8s_validation.check_version(params['kubernetes_version'])
-        manifests = params['manifests']
-        errors, missing = k8s_validation.validate(manifests, short, params['crd_paths'])
+        result = k8s_validation.report(params['manifests'], params['kubernetes_version'], params['crd_paths'])
     except k8s_validation.K8sValidationError as exc:
         raise ModuleFailure(str(exc)) from exc
-    result = {
-        'changed': False,
-        'errors': errors,
-        'missing_schemas': missing,
-        'valid': not errors,
-        'objects': [k8s_validation.object_ref(doc) for doc in manifests],
-        'kubernetes_version': short,
-        'supported_versions': k8s_validation.supported_versions(),
-    }
-    if not errors:
-        result['order'] = k8s_validation.apply_order(manifests)
-        result['files'] = k8s_validation.export_filenames(manifests)
-    if errors and params['fail_on_error']:
-        failed = len({e.split(':')[0] for e in errors})
-        raise ModuleFailure('{0} of {1} manifest(s) failed validation against Kubernetes {2}; fix them before '
-                            'anything is applied:\n{3}'.format(failed, len(manifests), short, '\n'.join(errors)),
-                            **result)
+    if result['errors'] and params['fail_on_error']:
+        raise ModuleFailure('{0}; fix them before anything is applied:\n{1}'.format(
+            k8s_validation.failure_summary(result, len(params['manifests'])), '\n'.join(result['errors'])), **result)
     return result
 
 

@@ -26,47 +26,15 @@ author:
   - homelab.mediacluster developers (@homelab-mediacluster)
 extends_documentation_fragment:
   - homelab.mediacluster.attributes.read_only
+  - homelab.mediacluster.cluster_semantics
 requirements:
   - PyYAML (on the host the module runs on)
 options:
   manifests:
-    description: The manifests of the delivery, one dict per object.
+    description: The manifests of the delivery, one dict per object. Secrets play no part in the check.
     type: list
     elements: raw
     required: true
-  context_manifests:
-    description:
-      - Objects delivered by another step that these depend on (a device-plugin DaemonSet, Namespaces,
-        NetworkPolicies). Used for the evaluation; their own problems are not reported here.
-    type: list
-    elements: raw
-    default: []
-  nodes:
-    description:
-      - The node model, C(hostvars | homelab.mediacluster.k3s_node_model(groups, mode)). Empty skips the
-        scheduling rules (and host flows can then only be evaluated as C(same) or C(any) of nothing).
-    type: list
-    elements: dict
-    default: []
-  flows:
-    description:
-      - The traffic the caller needs, each C({name, source, destination}); see C(docs/delivery.md).
-    type: list
-    elements: dict
-    default: []
-  namespace_labels:
-    description:
-      - Labels of the namespaces that exist on the cluster (apply mode), by name. Rendered Namespace objects win.
-    type: dict
-    default: {}
-  cluster_cidr:
-    description: The cluster's pod CIDR (k3s C(cluster-cidr)).
-    type: str
-    default: 10.42.0.0/16
-  service_cidr:
-    description: The cluster's Service CIDR (k3s C(service-cidr)).
-    type: str
-    default: 10.43.0.0/16
   fail_on_error:
     description: Fail when there are errors. With V(false) the module succeeds and returns RV(errors).
     type: bool
@@ -113,16 +81,10 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils import cluste
 from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_yaml import YAML_IMPORT_ERROR
 from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleBody, ModuleFailure
 
-ARGUMENT_SPEC = {
+ARGUMENT_SPEC = dict(cluster_semantics.OPTIONS, **{
     'manifests': {'type': 'list', 'elements': 'raw', 'required': True},
-    'context_manifests': {'type': 'list', 'elements': 'raw', 'default': []},
-    'nodes': {'type': 'list', 'elements': 'dict', 'default': []},
-    'flows': {'type': 'list', 'elements': 'dict', 'default': []},
-    'namespace_labels': {'type': 'dict', 'default': {}},
-    'cluster_cidr': {'type': 'str', 'default': '10.42.0.0/16'},
-    'service_cidr': {'type': 'str', 'default': '10.43.0.0/16'},
     'fail_on_error': {'type': 'bool', 'default': True},
-}
+})
 
 
 def run(params, check_mode=False, diff=False):  # pylint: disable=unused-argument
@@ -130,13 +92,9 @@ def run(params, check_mode=False, diff=False):  # pylint: disable=unused-argumen
     if YAML_IMPORT_ERROR:
         raise ModuleFailure(missing_required_lib('PyYAML'), exception=YAML_IMPORT_ERROR)
     try:
-        result = cluster_semantics.check(
-            params['manifests'], params['nodes'], params['flows'], params['namespace_labels'],
-            cluster_cidr=params['cluster_cidr'], service_cidr=params['service_cidr'],
-            context_manifests=params['context_manifests'])
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ModuleFailure('The cluster-semantics check could not evaluate the input: {0}; check the nodes, flows '
-                            'and CIDRs given to the delivery layer.'.format(exc)) from exc
+        result = cluster_semantics.check_options(params)
+    except cluster_semantics.SemanticsInputError as exc:
+        raise ModuleFailure(str(exc)) from exc
     out = {'changed': False, 'errors': result['errors'], 'warnings_found': result['warnings'],
            'valid': not result['errors']}
     if result['errors'] and params['fail_on_error']:

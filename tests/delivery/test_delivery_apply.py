@@ -63,11 +63,14 @@ def test_invalid_manifest_stops_before_anything_is_sent(kube, tmp_path):
     docs = manifests()
     docs[6]['spec']['retain'] = 'seven'
     docs[4]['spec']['template']['spec']['containers'][0]['imagePullPolcy'] = 'Always'  # typo: unknown field
+    docs[2]['stringData']['API_KEY'] = [SECRET_VALUE]  # a Secret's value of the wrong type
     playbook = write_playbook(tmp_path / 'pb', demo_play(docs))
-    code, out = run_playbook('delivery-apply-invalid', playbook, extra_vars=demo_vars(kube))
+    # -vvv: the check's task is not no_log; neither its failure nor anything else may show the Secret's value
+    code, out = run_playbook('delivery-apply-invalid', playbook, '-vvv', extra_vars=demo_vars(kube))
     assert code != 0
     assert "RecurringJob longhorn-system/demo-backup: spec.retain: 'seven' is not of type 'integer'" in out
     assert "Deployment demo/web: spec.template.spec.containers[0]" in out and 'imagePullPolcy' in out
+    assert 'Secret demo/api-key: stringData.API_KEY' in out
     assert kube.writes() == [] and not [c for c in kube.calls if c[0] in ('CREATE', 'UPDATE', 'DELETE')]
     assert SECRET_VALUE not in out
 
