@@ -29,6 +29,19 @@ LONGHORN_DISK_LABEL = 'node.longhorn.io/create-default-disk'
 ARCHES = {'x86_64': 'amd64', 'amd64': 'amd64', 'aarch64': 'arm64', 'arm64': 'arm64', 'armv7l': 'arm', 'armhf': 'arm'}
 
 
+class _HostViews(object):
+    """hostvars, each host's view fetched once: HostVars computes a host's variables on every lookup."""
+
+    def __init__(self, hostvars):
+        self._hostvars = hostvars
+        self._views = {}
+
+    def __getitem__(self, host):
+        if host not in self._views:
+            self._views[host] = self._hostvars[host]
+        return self._views[host]
+
+
 def _get(hostvars, host, key, default):
     try:
         value = hostvars[host].get(key) if hasattr(hostvars[host], 'get') else None
@@ -58,6 +71,7 @@ def k3s_node_model(hostvars, groups, mode='apply', *, longhorn_nodes=None, longh
     if mode not in ('apply', 'export'):
         raise AnsibleFilterError('k3s_node_model: mode must be apply or export, not {0!r}'.format(mode))
     groups = groups or {}
+    hostvars = _HostViews(hostvars)
     any_host = None
     for host in groups.get('all', []) or []:
         any_host = host

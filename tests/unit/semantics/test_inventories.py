@@ -40,6 +40,24 @@ HOSTVARS = {'cp1': {'ansible_host': '10.0.0.1'}, 'w1': {'ansible_host': '10.0.0.
             'pi': {'ansible_host': '10.0.0.4', 'node_flavour': 'pi', 'k3s_server_quorum_only': True}}
 
 
+class CountingHostVars(dict):
+    """hostvars that count the views fetched: Ansible's HostVars computes a host's variables on every fetch."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.fetched = []
+
+    def __getitem__(self, host):
+        self.fetched.append(host)
+        return super().__getitem__(host)
+
+
+def test_node_model_fetches_each_hosts_variables_once():
+    hostvars = CountingHostVars(HOSTVARS)
+    model_filter.k3s_node_model(hostvars, GROUPS, 'apply')
+    assert sorted(hostvars.fetched) == sorted(HOSTVARS)
+
+
 @pytest.mark.parametrize('mode', ['export', 'apply'])
 def test_node_model_labels_and_taints(mode):
     nodes = {n['name']: n for n in model_filter.k3s_node_model(HOSTVARS, GROUPS, mode)}
