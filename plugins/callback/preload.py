@@ -23,9 +23,12 @@ description:
   - A task that runs P(homelab.mediacluster.k8s_manifest_validate#module) or
     P(homelab.mediacluster.k8s_delivery_check#module) also finds the CRD schemas the collection ships
     (C(roles/k8s_delivery/files/crds)) read.
-  - The Kubernetes client (kubernetes.core's, about 0.3 s to import) is loaded when the first task starts that
-    reads a cluster in its worker's own process (the C(kubernetes.core.k8s) lookup, in the task or its role's
-    variables, or P(homelab.mediacluster.k8s_applied_info#module)).
+  - The Kubernetes client (kubernetes.core's, about 0.3 s to import) is loaded for the tasks that read a cluster in
+    their worker's own process (the C(kubernetes.core.k8s) lookup, in the task or its role's variables, or
+    P(homelab.mediacluster.k8s_applied_info#module)), when the first such task starts that no condition can skip
+    (none of its own, of its blocks or of its static imports; a dynamic include's tasks start only once the include
+    ran), or else when the next task starts after one such task ran. A run whose cluster reads are all skipped (the
+    export mode) never loads it.
   - It changes nothing a task does or prints; it only moves the imports. A plugin whose import fails here (a missing
     Python package) is left alone, and the task that uses it reports the error as it would without this callback.
     A plugin named only where this callback does not look (the inventory's variables) is loaded by the task's
@@ -59,6 +62,9 @@ MENTION = re.compile(r'homelab\.mediacluster\.([a-z_][a-z0-9_]*)')
 KUBERNETES_ACTIONS = frozenset(['homelab.mediacluster.k8s_applied_info'])
 KUBERNETES_LOOKUP = re.compile(r"""(?:query|lookup)\(\s*['"]kubernetes\.core\.k8s['"]""")
 KUBERNETES_CLIENT = 'ansible_collections.kubernetes.core.plugins.module_utils.k8s.client'
+# the tasks whose own tasks start only once they ran
+DYNAMIC_INCLUDES = frozenset(prefix + name for prefix in ('', 'ansible.builtin.', 'ansible.legacy.')
+                             for name in ('include_tasks', 'include_role'))
 # the action plugins that validate manifests, and so read the CRD schemas
 VALIDATE = frozenset(['k8s_manifest_validate', 'k8s_delivery_check'])
 
@@ -136,6 +142,19 @@ def load(name):
     return sorted(module for module in set(sys.modules) - before if module.startswith(PACKAGE + '.'))
 
 
+def _conditional(task):
+    """Whether a condition may still skip the task: its own, or one on a block or static import it is in. A dynamic
+    include's tasks start only after the include ran, its conditions and those above it held."""
+    node = task
+    while node is not None:
+        if node is not task and getattr(node, 'action', None) in DYNAMIC_INCLUDES:
+            return False
+        if getattr(node, 'when', None):
+            return True
+        node = getattr(node, '_parent', None)
+    return False
+
+
 def _role_data(role):
     """The variables a role's tasks may template: its defaults and vars."""
     data = []
@@ -156,6 +175,8 @@ class CallbackModule(CallbackBase):
     def __init__(self, *args, **kwargs):
         super(CallbackModule, self).__init__(*args, **kwargs)
         self._kubernetes_loaded = False
+        self._kubernetes_readers = set()  # the tasks that would read a cluster, started before the client was loaded
+        self._kubernetes_read = False  # one of them ran (was not skipped)
         self._loaded = set()
         self._roles_seen = {}
         self._play = (set(), False)
@@ -189,10 +210,17 @@ class CallbackModule(CallbackBase):
             if imported:
                 self._display.vvvv('homelab.mediacluster.preload: {0} loaded before task {1} ({2} Python modules)'
                                    .format(name, task.get_name(), len(imported)))
-        # The Kubernetes client (about 0.3 s to import) is loaded once, when the first task that reads a cluster in
-        # its worker's own process starts: the workers of that task and of every later one find it loaded, and a
-        # playbook that never talks to a cluster (20_nodes.yml) never pays for it.
-        if self._kubernetes_loaded or not reads_kubernetes:
+        # The Kubernetes client (about 0.3 s to import) is loaded once, for the workers of the task that starts and of
+        # every later one: when a task that reads a cluster in its worker's own process starts and nothing can skip
+        # it, or when any task starts after such a task ran. A conditional read may be skipped (every read is in
+        # export mode): its worker, when it runs, loads the client for itself. A playbook that never talks to a
+        # cluster (20_nodes.yml) never pays for it.
+        if self._kubernetes_loaded:
+            return
+        unconditional_read = reads_kubernetes and not _conditional(task)
+        if reads_kubernetes and not unconditional_read:
+            self._kubernetes_readers.add(task._uuid)
+        if not (unconditional_read or self._kubernetes_read):
             return
         self._kubernetes_loaded = True
         if _import(KUBERNETES_CLIENT) is not None:
@@ -203,6 +231,17 @@ class CallbackModule(CallbackBase):
                              .format(exc))
             self._display.vvvv('homelab.mediacluster.preload: Kubernetes client loaded before task {0}'.format(
                 task.get_name()))
+
+    def _ran(self, result):
+        # the results thread: only note it; the import waits for the next task start, in the main thread
+        if result._task._uuid in self._kubernetes_readers:
+            self._kubernetes_read = True
+
+    def v2_runner_on_ok(self, result):
+        self._ran(result)
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._ran(result)
 
     def v2_playbook_on_handler_task_start(self, task):
         self.v2_playbook_on_task_start(task, False)

@@ -207,9 +207,9 @@ def test_a_changed_crd_file_is_read_again(tmp_path):
     assert seen == {'before': [['example.com/v1', 'Thing']], 'after': [['example.com/v2beta1', 'Thing']]}
 
 
-def test_the_kubernetes_client_is_loaded_once_a_task_reads_a_cluster_in_process(tmp_path):
-    # The lookup's task is skipped (no cluster here): what counts is that it is about to read one.
-    loaded, output = _probe_run(tmp_path, 'preload-kubernetes', """
+def test_a_read_that_is_skipped_does_not_load_the_kubernetes_client(tmp_path):
+    # the export mode: every read of a cluster is skipped, and the client (about 0.3 s) is never imported
+    loaded, output = _probe_run(tmp_path, 'preload-kubernetes-skipped', """
         - name: Before
           probe_loaded:
           register: before
@@ -217,6 +217,55 @@ def test_the_kubernetes_client_is_loaded_once_a_task_reads_a_cluster_in_process(
           ansible.builtin.set_fact:
             namespaces: "{{ query('kubernetes.core.k8s', kind='Namespace') }}"
           when: false
+        - name: After
+          probe_loaded:
+          register: after
+        - name: Record
+          ansible.builtin.copy:
+            content: "{{ [before.kubernetes, after.kubernetes] | to_json }}"
+            dest: "{{ playbook_dir }}/loaded.json"
+            mode: '0600'
+    """, 'homelab.mediacluster.preload')
+    assert loaded == [False, False]
+    assert 'Kubernetes client loaded' not in output
+
+
+def test_a_conditional_read_that_ran_loads_the_kubernetes_client_for_the_next_tasks(tmp_path):
+    # no cluster here: the read fails (ignored), which is a read that ran
+    loaded, output = _probe_run(tmp_path, 'preload-kubernetes-ran', """
+        - name: Read the namespaces
+          ansible.builtin.set_fact:
+            namespaces: "{{ query('kubernetes.core.k8s', kind='Namespace') }}"
+          when: true
+          ignore_errors: true
+        - name: After
+          probe_loaded:
+          register: after
+        - name: Record
+          ansible.builtin.copy:
+            content: "{{ [after.kubernetes] | to_json }}"
+            dest: "{{ playbook_dir }}/loaded.json"
+            mode: '0600'
+    """, 'homelab.mediacluster.preload')
+    assert loaded == [True]
+    assert output.count('homelab.mediacluster.preload: Kubernetes client loaded before task After') == 1
+
+
+def test_a_read_no_condition_can_skip_loads_the_kubernetes_client_before_it_starts(tmp_path):
+    # in a dynamic include whose condition held: the read starts only because it will run
+    (tmp_path / 'read.yml').write_text(textwrap.dedent("""
+        - name: Read the namespaces
+          ansible.builtin.set_fact:
+            namespaces: "{{ query('kubernetes.core.k8s', kind='Namespace') }}"
+          ignore_errors: true
+    """))
+    loaded, output = _probe_run(tmp_path, 'preload-kubernetes-include', """
+        - name: Before
+          probe_loaded:
+          register: before
+        - name: Read the cluster
+          ansible.builtin.include_tasks: read.yml
+          when: true
         - name: After
           probe_loaded:
           register: after
