@@ -13,9 +13,9 @@ short_description: Load this collection's plugins once in the controller's main 
 version_added: 0.1.0
 description:
   - ansible-playbook runs each task of each host in a worker process forked from its main process. A worker that
-    uses one of this collection's filters or tests, or one of its in-process action plugins, imports that plugin and
-    the Python it needs (the preflight rules, the manifest schemas, C(cryptography)) for itself, and forgets it when
-    the task ends. Measured on the 2-core controller, that import costs 0.1 to 0.4 s per task and host.
+    uses one of this collection's filters, tests or lookups, or one of its in-process action plugins, imports that
+    plugin and the Python it needs (the preflight rules, the manifest schemas, C(cryptography)) for itself, and
+    forgets it when the task ends. Measured on the 2-core controller, that import costs 0.1 to 0.4 s per task and host.
   - When a task starts, this callback imports in the main process the plugins of this collection the task names
     (C(homelab.mediacluster.<name>) in the task, in its role's defaults and vars, or in its play's vars), with the
     Python they need, so that the task's workers and every later one find them loaded. What a playbook never names
@@ -81,6 +81,7 @@ def _names(kind, suffix='.py'):
 # without one runs in a process of its own, and a name that is neither (a role) has nothing to load.
 ACTIONS = _names('action')
 MODULES = _names('modules')
+LOOKUPS = _names('lookup')
 
 
 def _import(name):
@@ -117,8 +118,9 @@ def mentions(data):
 
 def load(name):
     """Load in this process what a task that names homelab.mediacluster.<name> needs: an in-process action plugin
-    and the module body it runs (for the manifest validation, the CRD schemas too), or the filters and tests of that
-    name through the plugin loaders, as a task's template resolves them. Returns the Python modules imported."""
+    and the module body it runs (for the manifest validation, the CRD schemas too), a lookup, or the filters and
+    tests of that name through the plugin loaders, as a task's template resolves them. Returns the Python modules
+    imported."""
     before = set(sys.modules)
     if name in ACTIONS:
         if _import('{0}.action.{1}'.format(PACKAGE, name)) is not None and name in MODULES:
@@ -130,6 +132,11 @@ def load(name):
                     validation.load_crd_schemas([CRDS])  # kept per file (module_utils/k8s_validation.py, _CRD_FILES)
                 except validation.K8sValidationError:
                     pass  # the validation task reports the unreadable file itself
+    elif name in LOOKUPS:
+        try:
+            lookup_loader.get('{0}.{1}'.format(COLLECTION, name))
+        except Exception as exc:  # pylint: disable=broad-except  # the task that uses it reports its own error
+            display.vvvv('homelab.mediacluster.preload: {0} left to the task that uses it: {1}'.format(name, exc))
     elif name not in MODULES:
         for loader in (filter_loader, test_loader):
             try:

@@ -30,7 +30,7 @@ def _python(code):
 
 def _expected_modules():
     names = set()
-    for kind in ('filter', 'test', 'action'):
+    for kind in ('filter', 'test', 'action', 'lookup'):
         names.update('{0}.{1}.{2}'.format(PACKAGE, kind, path.stem)
                      for path in (ROOT / 'plugins' / kind).glob('*.py') if path.stem != '__init__')
     # the module body each in-process action plugin runs
@@ -40,12 +40,13 @@ def _expected_modules():
 
 
 def _plugin_names():
-    """Every name a task can give this collection's controller-side plugins: actions, filters, tests."""
+    """Every name a task can give this collection's controller-side plugins: actions, lookups, filters, tests."""
     actions = sorted(path.stem for path in (ROOT / 'plugins' / 'action').glob('*.py') if path.stem != '__init__')
+    lookups = sorted(path.stem for path in (ROOT / 'plugins' / 'lookup').glob('*.py') if path.stem != '__init__')
     # each filter has its documentation in a file of its name; each test plugin is a file of its name
     filters = sorted(path.stem for path in (ROOT / 'plugins' / 'filter').glob('*.yml'))
     tests = sorted(path.stem for path in (ROOT / 'plugins' / 'test').glob('*.py') if path.stem != '__init__')
-    return actions + filters + tests
+    return actions + lookups + filters + tests
 
 
 def test_loading_every_plugin_name_imports_every_controller_side_plugin_then_resolving_loads_nothing_more():
@@ -60,7 +61,7 @@ def test_loading_every_plugin_name_imports_every_controller_side_plugin_then_res
         print(json.dumps({{'imported': imported, 'new': sorted(set(sys.modules) - before),
                           'loaded': sorted(name for name in sys.modules if name.startswith(preload.PACKAGE))}}))
     """.format(names=_plugin_names()))
-    kinds = ('filter', 'test', 'action', 'modules')
+    kinds = ('filter', 'test', 'action', 'lookup', 'modules')
     plugin_modules = {name for name in seen['imported'] if name.split('.')[-2] in kinds}
     assert plugin_modules == _expected_modules()
     assert len(seen['imported']) == len(set(seen['imported'])), 'a module counted as loaded twice'
