@@ -9,6 +9,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from tests.conftest import ROOT, VENV_BIN, run_logged, tool_env
 
 PACKAGE = 'ansible_collections.homelab.mediacluster.plugins'
@@ -208,76 +210,47 @@ def test_a_changed_crd_file_is_read_again(tmp_path):
     assert seen == {'before': [['example.com/v1', 'Thing']], 'after': [['example.com/v2beta1', 'Thing']]}
 
 
-def test_a_read_that_is_skipped_does_not_load_the_kubernetes_client(tmp_path):
+READ_NAMESPACES = """\
+- name: Read the namespaces
+  ansible.builtin.set_fact:
+    namespaces: "{{ query('kubernetes.core.k8s', kind='Namespace') }}"
+"""
+PROBE_BEFORE = """\
+- name: Before
+  probe_loaded:
+  register: before
+"""
+PROBE_AFTER = """\
+- name: After
+  probe_loaded:
+  register: after
+- name: Record
+  ansible.builtin.copy:
+    content: "{{ [before.kubernetes, after.kubernetes] | to_json }}"
+    dest: "{{ playbook_dir }}/loaded.json"
+    mode: '0600'
+"""
+
+
+@pytest.mark.parametrize('case, reader, loaded_before', [
     # the export mode: every read of a cluster is skipped, and the client (about 0.3 s) is never imported
-    loaded, output = _probe_run(tmp_path, 'preload-kubernetes-skipped', """
-        - name: Before
-          probe_loaded:
-          register: before
-        - name: Read the namespaces
-          ansible.builtin.set_fact:
-            namespaces: "{{ query('kubernetes.core.k8s', kind='Namespace') }}"
-          when: false
-        - name: After
-          probe_loaded:
-          register: after
-        - name: Record
-          ansible.builtin.copy:
-            content: "{{ [before.kubernetes, after.kubernetes] | to_json }}"
-            dest: "{{ playbook_dir }}/loaded.json"
-            mode: '0600'
-    """, 'homelab.mediacluster.preload')
-    assert loaded == [False, False]
-    assert 'Kubernetes client loaded' not in output
-
-
-def test_a_conditional_read_that_ran_loads_the_kubernetes_client_for_the_next_tasks(tmp_path):
-    # no cluster here: the read fails (ignored), which is a read that ran
-    loaded, output = _probe_run(tmp_path, 'preload-kubernetes-ran', """
-        - name: Read the namespaces
-          ansible.builtin.set_fact:
-            namespaces: "{{ query('kubernetes.core.k8s', kind='Namespace') }}"
-          when: true
-          ignore_errors: true
-        - name: After
-          probe_loaded:
-          register: after
-        - name: Record
-          ansible.builtin.copy:
-            content: "{{ [after.kubernetes] | to_json }}"
-            dest: "{{ playbook_dir }}/loaded.json"
-            mode: '0600'
-    """, 'homelab.mediacluster.preload')
-    assert loaded == [True]
-    assert output.count('homelab.mediacluster.preload: Kubernetes client loaded before task After') == 1
-
-
-def test_a_read_no_condition_can_skip_loads_the_kubernetes_client_before_it_starts(tmp_path):
-    # in a dynamic include whose condition held: the read starts only because it will run
-    (tmp_path / 'read.yml').write_text(textwrap.dedent("""
-        - name: Read the namespaces
-          ansible.builtin.set_fact:
-            namespaces: "{{ query('kubernetes.core.k8s', kind='Namespace') }}"
-          ignore_errors: true
-    """))
-    loaded, output = _probe_run(tmp_path, 'preload-kubernetes-include', """
-        - name: Before
-          probe_loaded:
-          register: before
-        - name: Read the cluster
-          ansible.builtin.include_tasks: read.yml
-          when: true
-        - name: After
-          probe_loaded:
-          register: after
-        - name: Record
-          ansible.builtin.copy:
-            content: "{{ [before.kubernetes, after.kubernetes] | to_json }}"
-            dest: "{{ playbook_dir }}/loaded.json"
-            mode: '0600'
-    """, 'homelab.mediacluster.preload')
-    assert loaded == [False, True]
-    assert output.count('homelab.mediacluster.preload: Kubernetes client loaded before task Read the namespaces') == 1
+    ('skipped', READ_NAMESPACES + '  when: false\n', None),
+    # a conditional read that ran (it fails, ignored: no cluster here) loads it for the next tasks
+    ('ran', READ_NAMESPACES + '  when: true\n  ignore_errors: true\n', 'After'),
+    # in a dynamic include whose condition held, the read starts only because it will run: loaded before it
+    ('include', '- name: Read the cluster\n  ansible.builtin.include_tasks: read.yml\n  when: true\n',
+     'Read the namespaces'),
+])
+def test_the_kubernetes_client_is_loaded_for_the_cluster_reads_that_run(tmp_path, case, reader, loaded_before):
+    (tmp_path / 'read.yml').write_text(READ_NAMESPACES + '  ignore_errors: true\n')
+    loaded, output = _probe_run(tmp_path, 'preload-kubernetes-' + case, PROBE_BEFORE + reader + PROBE_AFTER,
+                                'homelab.mediacluster.preload')
+    assert loaded == [False, loaded_before is not None]
+    if loaded_before is None:
+        assert 'Kubernetes client loaded' not in output
+    else:
+        assert output.count('homelab.mediacluster.preload: Kubernetes client loaded before task {0}'.format(
+            loaded_before)) == 1
 
 
 def test_what_a_task_names_in_its_data_its_role_and_its_play():
