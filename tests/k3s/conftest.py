@@ -38,6 +38,14 @@ def wait_for_sshd(ip, timeout=60):
         time.sleep(0.2)
 
 
+def vip_beside(*ips):
+    """A VIP in the first node's /24 that no node given holds: .250, or the next one down. The node containers get
+    their addresses from podman's default network one after another, so over many runs a node can get .250 itself
+    (the VIP the tests took before, which the preflight then rightly refused as a node's IP)."""
+    prefix = ips[0].rsplit('.', 1)[0]
+    return next(vip for vip in ('{0}.{1}'.format(prefix, last) for last in range(250, 1, -1)) if vip not in ips)
+
+
 def node_container(tmp_path_factory, cap_add=()):
     """Start a throwaway node container and yield how Ansible reaches it. cap_add is opt-in (e.g. SYS_ADMIN for a
     test that mounts inside the node); the default container gets no extra capability."""

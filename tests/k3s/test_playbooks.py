@@ -9,7 +9,7 @@ import re
 import pytest
 
 from ..conftest import tail
-from .conftest import inventory, playbook, podman
+from .conftest import inventory, playbook, podman, vip_beside
 
 pytestmark = pytest.mark.usefixtures('node')
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.usefixtures('node')
 def installed(tmp_path_factory, node, standin):
     tmp_path = tmp_path_factory.mktemp('k3s-install')
     ip = node['ip']
-    all_vars = {'k3s_common_vip': ip.rsplit('.', 1)[0] + '.250', 'k3s_common_install_mode': 'airgap',
+    all_vars = {'k3s_common_vip': vip_beside(ip), 'k3s_common_install_mode': 'airgap',
                 'k3s_common_airgap_binary': standin['path'], 'k3s_common_airgap_binary_sha256': standin['sha256'],
                 'k3s_common_start_service': False, 'k3s_server_kubeconfig_dest': ''}
     inv = inventory(tmp_path, node, ['cp1'], all_vars=all_vars,

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from ..conftest import ROOT, tail
-from .conftest import IMAGE, playbook, podman, wait_for_sshd
+from .conftest import IMAGE, playbook, podman, vip_beside, wait_for_sshd
 
 CA_FILE = ROOT / 'tests' / 'k3s' / 'fixtures' / 'server-ca.crt'
 CA_HASH = hashlib.sha256(CA_FILE.read_bytes()).hexdigest()
@@ -81,7 +81,7 @@ def installed(tmp_path_factory, nodes, standin):
                 'ansible_ssh_private_key_file': nodes['key'], 'ansible_control_path': node['control_path'],
                 'ansible_python_interpreter': '/usr/bin/python3',
                 'k3s_common_node_ip': node['ip'], 'k3s_common_node_cidr': node['ip'] + '/16'}
-    vip = cp1['ip'].rsplit('.', 1)[0] + '.250'
+    vip = vip_beside(cp1['ip'], cp2['ip'], w1['ip'])
     data = {'all': {'vars': {'k3s_common_vip': vip, 'k3s_common_install_mode': 'airgap',
                              'k3s_common_airgap_binary': standin['path'],
                              'k3s_common_airgap_binary_sha256': standin['sha256'],

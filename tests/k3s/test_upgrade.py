@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from ..conftest import tail
-from .conftest import inventory, node_container, playbook, podman
+from .conftest import inventory, node_container, playbook, podman, vip_beside
 
 
 @pytest.fixture(scope='module')
@@ -27,7 +27,7 @@ def installed(tmp_path_factory, upgrade_node):
     tmp_path = tmp_path_factory.mktemp('k3s-upgrade-guard')
     path, sha = standin(tmp_path_factory.mktemp('k3s-v133'), 'v1.33.5+k3s1')
     ip = upgrade_node['ip']
-    all_vars = {'k3s_common_vip': ip.rsplit('.', 1)[0] + '.250', 'k3s_common_install_mode': 'airgap',
+    all_vars = {'k3s_common_vip': vip_beside(ip), 'k3s_common_install_mode': 'airgap',
                 'k3s_common_version': 'v1.33.5+k3s1', 'k3s_common_airgap_binary': path,
                 'k3s_common_airgap_binary_sha256': sha, 'k3s_common_start_service': False,
                 'k3s_server_kubeconfig_dest': ''}
