@@ -132,13 +132,9 @@ def load(name):
                     validation.load_crd_schemas([CRDS])  # kept per file (module_utils/k8s_validation.py, _CRD_FILES)
                 except validation.K8sValidationError:
                     pass  # the validation task reports the unreadable file itself
-    elif name in LOOKUPS:
-        try:
-            lookup_loader.get('{0}.{1}'.format(COLLECTION, name))
-        except Exception as exc:  # pylint: disable=broad-except  # the task that uses it reports its own error
-            display.vvvv('homelab.mediacluster.preload: {0} left to the task that uses it: {1}'.format(name, exc))
     elif name not in MODULES:
-        for loader in (filter_loader, test_loader):
+        # a lookup of that name, or else the filter or test plugin of that name
+        for loader in (lookup_loader,) if name in LOOKUPS else (filter_loader, test_loader):
             try:
                 if loader.get('{0}.{1}'.format(COLLECTION, name)) is not None:
                     break
