@@ -3,8 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared Proxmox VE code: the auth options, a proxmoxer client that waits for tasks, and config-string parsing.
 
-Every Proxmox module of the collection raises ProxmoxError for anything that should fail the task; main()
-catches it once and calls fail_json with its message (which names the object, the cause and the fix).
+Every Proxmox module of the collection raises ProxmoxError for anything that should fail the task, which fails it
+with that message (it names the object, the cause and the fix): run_module() for a module that runs on the Proxmox
+host, guest_module() for the API modules, which run in the controller's process over the local connection
+(plugins/plugin_utils/in_process.py) and as ordinary modules elsewhere.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,6 +18,8 @@ import time
 import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleBody, ModuleFailure
 
 try:
     import proxmoxer
@@ -81,11 +85,6 @@ def guest_argument_spec():
         restart_on_change=dict(type='bool', default=False),
     )
     return spec
-
-
-def check_proxmoxer(module):
-    if not HAS_PROXMOXER:
-        module.fail_json(msg=missing_required_lib('proxmoxer'), exception=PROXMOXER_ERROR)
 
 
 # --------------------------------------------------------------------------------------------- parsing helpers
@@ -176,10 +175,9 @@ def normalise_tags(tags):
 class ProxmoxClient(object):
     """A proxmoxer connection plus the calls the modules need. Every API failure becomes a ProxmoxError."""
 
-    def __init__(self, module):
-        check_proxmoxer(module)
-        self.module = module
-        params = module.params
+    def __init__(self, params):
+        if not HAS_PROXMOXER:
+            raise ProxmoxError(missing_required_lib('proxmoxer'), exception=PROXMOXER_ERROR)
         self.user = params['api_user']
         self.token_id = params.get('api_token_id')
         self.task_timeout = params.get('task_timeout') or 300
@@ -324,7 +322,8 @@ GUEST_KINDS = {'lxc': ('container', 60), 'qemu': ('VM', 120)}
 def converge_power(guest, kind, node, vmid, *, status, pending, result):
     """Bring a guest to the power state its module was asked for; return the status it ends in.
 
-    guest: the module's guest object (module, p = params with state/restart_on_change, check, client, name);
+    guest: the module's guest object (task = its GuestRun, p = params with state/restart_on_change, check, client,
+    name);
     kind: 'lxc' or 'qemu'; pending: config keys that wait for the next start. A running guest with pending changes
     is rebooted only with restart_on_change, otherwise it is reported (restart_required) and left running.
     """
@@ -343,7 +342,7 @@ def converge_power(guest, kind, node, vmid, *, status, pending, result):
             action = 'reboot'
         else:
             result['restart_required'] = True
-            guest.module.warn('{0}: {1} change(s) wait for the next start of {2} {3}: {4}. Set restart_on_change=true '
+            guest.task.warn('{0}: {1} change(s) wait for the next start of {2} {3}: {4}. Set restart_on_change=true '
                               'to reboot it.'.format(guest.name, len(pending), noun, vmid, ', '.join(pending)))
     if action is None:
         return status
@@ -413,6 +412,37 @@ def describe(exc):
         else:
             parts.append(str(errors))
     return ' - '.join(p for p in parts if p)
+
+
+class GuestRun(object):
+    """What a guest module's body takes from its run: the options, check mode, and the warnings it returns."""
+
+    def __init__(self, params, check_mode):
+        self.params = params
+        self.check_mode = check_mode
+        self.warnings = []
+
+    def warn(self, warning):
+        self.warnings.append(warning)
+
+
+def guest_module(argument_spec, guest):
+    """The BODY of an API module (module_utils/module_body.py): guest(GuestRun) builds the guest object whose run()
+    returns the result; a ProxmoxError fails the task with its message, and the warnings given so far go with the
+    result either way."""
+
+    def run(params, check_mode, diff):
+        task = GuestRun(params, check_mode)
+        try:
+            result = guest(task).run()
+        except ProxmoxError as exc:
+            details = dict(exc.details, warnings=task.warnings) if task.warnings else exc.details
+            raise ModuleFailure(exc.msg, **details) from exc
+        if task.warnings:
+            result['warnings'] = task.warnings
+        return result
+
+    return ModuleBody(argument_spec, run)
 
 
 def run_module(module, body):

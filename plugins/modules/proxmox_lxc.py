@@ -201,8 +201,6 @@ config:
 
 import re
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.homelab.mediacluster.plugins.module_utils.proxmox import (
     ProxmoxClient,
     ProxmoxError,
@@ -210,11 +208,11 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.proxmox impor
     converge_power,
     destroy_guest,
     guest_argument_spec,
+    guest_module,
     join_props,
     normalise_props,
     parse_bool,
     parse_size,
-    run_module,
     same_common,
     split_props,
 )
@@ -232,13 +230,13 @@ INT_KEYS = ('cores', 'memory', 'swap')
 
 
 class Container(object):
-    def __init__(self, module):
-        self.module = module
-        self.p = module.params
-        self.check = module.check_mode
+    def __init__(self, task):
+        self.task = task
+        self.p = task.params
+        self.check = task.check_mode
         self.name = 'CT {0}'.format(self.p['hostname'])
         self.validate()
-        self.client = ProxmoxClient(module)
+        self.client = ProxmoxClient(self.p)
 
     # --------------------------------------------------------------- inputs
 
@@ -571,9 +569,12 @@ def argument_spec():
     return spec
 
 
+# in the controller's process over the local connection (plugins/action/proxmox_lxc.py), as a module elsewhere
+BODY = guest_module(argument_spec(), Container)
+
+
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    run_module(module, lambda m: Container(m).run())
+    BODY.main()
 
 
 if __name__ == '__main__':

@@ -165,7 +165,6 @@ ip_addresses:
 import re
 import time
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.six.moves.urllib.parse import quote, unquote
 
 from ansible_collections.homelab.mediacluster.plugins.module_utils.proxmox import (
@@ -175,8 +174,8 @@ from ansible_collections.homelab.mediacluster.plugins.module_utils.proxmox impor
     converge_power,
     destroy_guest,
     guest_argument_spec,
+    guest_module,
     parse_size,
-    run_module,
     same_common,
     split_props,
 )
@@ -190,10 +189,10 @@ def normalise_keys(text):
 
 
 class Vm(object):
-    def __init__(self, module):
-        self.module = module
-        self.p = module.params
-        self.check = module.check_mode
+    def __init__(self, task):
+        self.task = task
+        self.p = task.params
+        self.check = task.check_mode
         self.name = 'VM {0}'.format(self.p['name'])
         for key in ('cores', 'memory', 'disk_size'):
             if self.p.get(key) is not None and self.p[key] < 1:
@@ -203,7 +202,7 @@ class Vm(object):
             if not re.fullmatch(r'ipconfig\d+', key):
                 raise ProxmoxError('{0}: ipconfig key {1!r} is not ipconfigN. Nothing was changed.'.format(
                     self.name, key))
-        self.client = ProxmoxClient(module)
+        self.client = ProxmoxClient(self.p)
 
     def desired(self):
         p = self.p
@@ -332,7 +331,7 @@ class Vm(object):
                                    k for k in current if re.fullmatch(r'(scsi|virtio|sata|ide)\d+', k)))))
         have = parse_size(split_props(value, 'volume').get('size'))
         if have is None:
-            self.module.warn('{0}: {1} reports no size; not resizing it.'.format(self.name, p['disk']))
+            self.task.warn('{0}: {1} reports no size; not resizing it.'.format(self.name, p['disk']))
             return None
         wanted = p['disk_size'] * 1024 ** 3
         if wanted < have:
@@ -414,7 +413,7 @@ class Vm(object):
         return result
 
 
-def main():
+def argument_spec():
     spec = guest_argument_spec()
     spec.update(
         name=dict(type='str', required=True),
@@ -429,8 +428,15 @@ def main():
         wait_for_agent=dict(type='bool', default=False),
         agent_timeout=dict(type='int', default=300),
     )
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    run_module(module, lambda m: Vm(m).run())
+    return spec
+
+
+# in the controller's process over the local connection (plugins/action/proxmox_vm.py), as a module elsewhere
+BODY = guest_module(argument_spec(), Vm)
+
+
+def main():
+    BODY.main()
 
 
 if __name__ == '__main__':

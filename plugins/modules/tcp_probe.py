@@ -9,13 +9,15 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 ---
 module: tcp_probe
-short_description: Try once, in parallel, whether TCP ports answer
+short_description: Try, in parallel, whether TCP ports answer
 version_added: 0.1.0
 description:
   - One TCP connection attempt to each target, all at the same time, each bounded by O(timeout). The preflight asks
     whether the control-plane VIP is free (or already this cluster's API) and whether the NAS answers; a port that
     refuses is answered at once, and one that does not answer costs O(timeout) once for all targets, not once each.
-  - Unlike M(ansible.builtin.wait_for) it does not wait for a port to open; it reports what answers now.
+  - By default it does not wait for a port to open; it reports what answers now. With O(wait) it keeps trying the
+    ports that do not answer yet, all at the same time, until each answers or the wait runs out (the role
+    C(homelab.mediacluster.proxmox_guests) waits so for the SSH of the guests it started, one task for them all).
   - Read-only. It never fails because a port does not answer; the caller decides.
 author:
   - homelab.mediacluster developers (@homelab-mediacluster)
@@ -52,6 +54,12 @@ options:
     description: Seconds each connection attempt may take.
     type: float
     default: 2
+  wait:
+    description:
+      - Seconds to keep trying a target that does not answer, one attempt a second (each bounded by O(timeout)),
+        until it answers. V(0) tries each target once.
+    type: float
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -98,8 +106,9 @@ results:
 
 import socket
 import threading
+import time
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleBody, ModuleFailure
 
 
 def probe(host, port, timeout):
@@ -114,15 +123,26 @@ def probe(host, port, timeout):
     return True, ''
 
 
-def probe_all(targets, timeout):
-    """Probe every (host, port) at once; results in the order given. A target with unless_open is not waited for
-    once that port of its host has answered."""
+def probe_until(host, port, timeout, wait):
+    """(open, error) of connection attempts to one port, one a second until it answers or wait seconds are over."""
+    deadline = time.monotonic() + wait
+    while True:
+        started = time.monotonic()
+        is_open, error = probe(host, port, timeout)
+        if is_open or started + 1 > deadline:
+            return is_open, error
+        time.sleep(max(0.0, started + 1 - time.monotonic()))
+
+
+def probe_all(targets, timeout, wait=0):
+    """Probe every (host, port) at once (for wait seconds, until it answers); results in the order given. A target
+    with unless_open is not waited for once that port of its host has answered."""
     results = [None] * len(targets)
     opened = set()  # the (host, port) that answered, read and written under `done`
     done = threading.Condition()
 
     def run(index, target):
-        is_open, error = probe(target['host'], target['port'], timeout)
+        is_open, error = probe_until(target['host'], target['port'], timeout, wait)
         with done:
             if is_open:
                 opened.add((target['host'], target['port']))
@@ -152,27 +172,33 @@ def probe_all(targets, timeout):
             done.wait()
 
 
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            targets=dict(type='list', elements='dict', required=True, options=dict(
-                host=dict(type='str', required=True),
-                port=dict(type='int', required=True),
-                name=dict(type='str', default=''),
-                unless_open=dict(type='int'),
-            )),
-            timeout=dict(type='float', default=2),
-        ),
-        supports_check_mode=True,
-    )
-    if module.params['timeout'] <= 0:
-        module.fail_json(msg='tcp_probe: timeout must be more than 0 seconds (got {0}).'.format(
-            module.params['timeout']))
-    for target in module.params['targets']:
+def run(params, check_mode, diff):
+    if params['timeout'] <= 0:
+        raise ModuleFailure('tcp_probe: timeout must be more than 0 seconds (got {0}).'.format(params['timeout']))
+    if params['wait'] < 0:
+        raise ModuleFailure('tcp_probe: wait must be 0 or more seconds (got {0}).'.format(params['wait']))
+    for target in params['targets']:
         if not 0 < target['port'] < 65536:
-            module.fail_json(msg='tcp_probe: {0}:{1} is not a TCP port (1-65535); fix the port the caller '
-                                 'gives.'.format(target['host'], target['port']))
-    module.exit_json(changed=False, results=probe_all(module.params['targets'], module.params['timeout']))
+            raise ModuleFailure('tcp_probe: {0}:{1} is not a TCP port (1-65535); fix the port the caller '
+                                'gives.'.format(target['host'], target['port']))
+    return dict(changed=False, results=probe_all(params['targets'], params['timeout'], params['wait']))
+
+
+# in the controller's process over the local connection (plugins/action/tcp_probe.py), as a module elsewhere
+BODY = ModuleBody(dict(
+    targets=dict(type='list', elements='dict', required=True, options=dict(
+        host=dict(type='str', required=True),
+        port=dict(type='int', required=True),
+        name=dict(type='str', default=''),
+        unless_open=dict(type='int'),
+    )),
+    timeout=dict(type='float', default=2),
+    wait=dict(type='float', default=0),
+), run)
+
+
+def main():
+    BODY.main()
 
 
 if __name__ == '__main__':

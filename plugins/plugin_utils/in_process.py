@@ -6,7 +6,8 @@
 The options are checked against the module's own argument spec, the body gets plain JSON data, and the values of
 no_log options are masked in what it returns, as in a module run. A module whose body touches the task host (its
 files, or the network as seen from there: LOCAL_ONLY) runs in process only over the local connection without become;
-anywhere else it runs as the ordinary module it also is.
+anywhere else it runs as the ordinary module it also is. A task with an environment (the keyword) runs as the
+module too: that environment is the module's, and the options' environment fallbacks read it.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -41,6 +42,10 @@ class InProcessAction(ActionBase):
         return package + '.plugins.modules.' + name, collection + '.' + name
 
     def _in_process(self):
+        environment = {}
+        self._compute_environment_string(environment)
+        if environment:
+            return False  # the task's environment (an option's fallback, a proxy) reaches a module run only
         if not self.LOCAL_ONLY:
             return True  # reads nothing but the controller's own files
         return getattr(self._connection, 'transport', None) == 'local' and not self._connection.become

@@ -4,6 +4,7 @@ that do not answer cost the timeout once for all of them, not once each."""
 
 import importlib
 import socket
+import threading
 import time
 
 import pytest
@@ -87,3 +88,32 @@ def test_a_target_is_not_waited_for_once_the_port_that_settles_it_answers(monkey
                {'host': '192.0.2.1', 'port': 22, 'name': 'vip', 'unless_open': 2222}]
     results = tcp_probe.probe_all(targets, 0.3)
     assert [(r['open'], r['waited']) for r in results] == [(False, True), (False, True)]
+
+
+def test_wait_keeps_trying_a_port_until_it_answers():
+    # the proxmox_guests role waits so for the SSH of the guests it started: the port opens 1.2 s after the start
+    with socket.socket() as server:
+        server.bind(('127.0.0.1', 0))
+        port = server.getsockname()[1]
+        opener = threading.Timer(1.2, server.listen, args=(4,))
+        opener.start()
+        started = time.monotonic()
+        try:
+            result = run_module('tcp_probe', {'targets': [{'host': '127.0.0.1', 'port': port, 'name': 'guest'}],
+                                              'wait': 10})
+        finally:
+            opener.cancel()
+        took = time.monotonic() - started
+    assert result['results'][0]['open'] is True and result['results'][0]['error'] == '', result
+    assert 1.1 < took < 4, took  # one attempt a second, not the whole wait
+
+
+def test_a_wait_that_runs_out_reports_the_last_error():
+    closed = _closed_port()
+    started = time.monotonic()
+    result = run_module('tcp_probe', {'targets': [{'host': '127.0.0.1', 'port': closed}], 'wait': 1.5})
+    took = time.monotonic() - started
+    assert result['results'][0]['open'] is False and 'refused' in result['results'][0]['error'].lower()
+    assert 1.0 < took < 3.5, took
+    assert run_module('tcp_probe', {'targets': [], 'wait': -1})['msg'] == (
+        'tcp_probe: wait must be 0 or more seconds (got -1.0).')

@@ -116,3 +116,19 @@ def test_k3s_node_in_an_unprivileged_container_fails_in_preflight(pve, ssh_port,
     code, out, recap = play('proxmox_guests-unprivileged-k3s', inv)
     assert code != 0 and 'does not support KubeletInUserNamespace' in out, tail(out)
     assert writes(pve, start) == [] and pve.ct(113) is None
+
+
+def test_a_guest_that_never_answers_ssh_is_named(pve, tmp_path):
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        closed = sock.getsockname()[1]  # nothing listens there once the socket is closed
+    inv = inventory(tmp_path, pve, closed)
+    data = yaml.safe_load(inv.read_text())
+    data['all']['vars']['proxmox_guests_ssh_timeout'] = 2
+    inv.write_text(yaml.safe_dump(data))
+    code, out, recap = play('proxmox_guests-no-ssh', inv)
+    flat = ' '.join(out.split())
+    assert code != 0 and recap['failed'] == 1, tail(out)
+    for guest in ('k3s-w3', 'k3s-w1'):
+        assert '{0} (127.0.0.1:{1}): [Errno 111] Connection refused;'.format(guest, closed) in flat, tail(out)
+    assert 'no SSH after 2 s' in flat and pve.ct(113).status == 'running', tail(out)
