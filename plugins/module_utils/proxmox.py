@@ -343,7 +343,7 @@ def converge_power(guest, kind, node, vmid, *, status, pending, result):
         else:
             result['restart_required'] = True
             guest.task.warn('{0}: {1} change(s) wait for the next start of {2} {3}: {4}. Set restart_on_change=true '
-                              'to reboot it.'.format(guest.name, len(pending), noun, vmid, ', '.join(pending)))
+                            'to reboot it.'.format(guest.name, len(pending), noun, vmid, ', '.join(pending)))
     if action is None:
         return status
     result['changed'] = True
