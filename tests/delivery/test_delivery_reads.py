@@ -69,3 +69,25 @@ def test_a_delivery_that_writes_makes_the_next_one_read_the_namespaces_again(kub
     assert 'tool, nothing was applied or written' in out, out[-3000:]
     assert 'restricted' in out and 'Deployment strict/tool' in out, out[-3000:]
     assert kube.stored('apps/v1', 'deployments', 'strict', 'tool') is None
+
+
+def test_the_step_tags_reach_the_steps_inside_the_includes(kube, tmp_path):
+    # reach_cluster.yml and compare.yml are includes inside the mode's include: --tags k8s_delivery still runs every
+    # step, and a step's own tag runs that step alone
+    playbook = write_playbook(tmp_path / 'pb', [{
+        'name': 'Deliver the demo app', 'hosts': 'localhost', 'gather_facts': False,
+        'roles': [{'role': DELIVER, 'vars': {'k8s_delivery_app': 'demo', 'k8s_delivery_manifests': manifests()}}]}])
+    extra = {'k8s_kubeconfig': str(kube.kubeconfig), 'k8s_delivery_wait': False}
+    code, out = run_playbook('delivery-tags-all', playbook, '--tags', 'k8s_delivery', extra_vars=extra)
+    assert code == 0, out[-3000:]
+    assert 'TASK [{0} : Ask the API server for its version]'.format(DELIVER) in out, out[-3000:]
+    assert 'TASK [{0} : Compare with the cluster in one server-side dry run, demo]'.format(DELIVER) in out
+    assert kube.stored('v1', 'configmaps', 'demo', 'settings') is not None, 'the step tags skipped the apply'
+
+    mark = len(kube.calls)
+    code, out = run_playbook('delivery-tags-reach', playbook, '--tags', 'k8s_delivery_reach_cluster',
+                             extra_vars=extra)
+    assert code == 0, out[-3000:]
+    assert 'TASK [{0} : Ask the API server for its version]'.format(DELIVER) in out, out[-3000:]
+    assert 'Read what the cluster holds of the batch' not in out and 'Check the manifests' not in out, out[-3000:]
+    assert kube.writes(mark) == []
