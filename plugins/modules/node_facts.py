@@ -36,9 +36,15 @@ options:
     elements: path
     default: []
   units:
-    description: systemd units whose C(ActiveState) is reported in RV(units) (one C(systemctl show) for all).
+    description: systemd units whose C(ActiveState) is reported in RV(units) and C(UnitFileState) in RV(unit_files)
+      (one C(systemctl show) for all).
     type: list
     elements: str
+    default: []
+  owners:
+    description: Paths whose owner and group IDs are reported in RV(owners) (for example a device node's group).
+    type: list
+    elements: path
     default: []
   files:
     description: Small text files (up to 1 MiB) whose contents are returned in RV(files), such as
@@ -108,6 +114,17 @@ units:
   returned: always
   type: dict
   sample: {iscsid.service: active, multipathd.service: inactive}
+unit_files:
+  description: The C(UnitFileState) of each unit asked for (C(enabled), C(disabled), C(static); C(unknown) without
+    systemd or for a unit systemd does not know).
+  returned: always
+  type: dict
+  sample: {iscsid.service: enabled, multipathd.service: disabled}
+owners:
+  description: The owner (C(uid)) and group (C(gid)) IDs of each path asked for in O(owners) that exists.
+  returned: always
+  type: dict
+  sample: {/dev/dri/renderD128: {uid: 0, gid: 104}}
 files:
   description: The contents of the files asked for that could be read.
   returned: always
@@ -192,27 +209,43 @@ def active_swaps(text):
     return [line.split()[0] for line in text.splitlines()[1:] if line.strip()]
 
 
-def parse_systemctl_show(text, units):
-    """{unit: ActiveState} from `systemctl show -p ActiveState <units>` (one block per unit, in the order asked)."""
+def parse_systemctl_show(text, units, prop='ActiveState'):
+    """{unit: the value of prop} from `systemctl show -p <prop>... <units>` (one block per unit, in the order
+    asked); unknown when systemctl gave none."""
     blocks = text.strip().split('\n\n') if text.strip() else []
     states = {}
     for index, block in enumerate(blocks[:len(units)]):
         unit = units[index]
         for line in block.splitlines():
             key, _sep, value = line.partition('=')
-            if key == 'ActiveState':
+            if key == prop:
                 states[unit] = value or 'unknown'
     return dict((unit, states.get(unit, 'unknown')) for unit in units)
 
 
 def read_units(module, units):
+    """({unit: ActiveState}, {unit: UnitFileState}) in one systemctl call."""
     if not units:
-        return {}
+        return {}, {}
     systemctl = module.get_bin_path('systemctl')
     if not systemctl:
-        return dict((unit, 'unknown') for unit in units)
-    rc, out, _err = module.run_command([systemctl, 'show', '-p', 'ActiveState', '--'] + units)
-    return parse_systemctl_show(out if rc == 0 else '', units)
+        unknown = dict((unit, 'unknown') for unit in units)
+        return unknown, dict(unknown)
+    rc, out, _err = module.run_command([systemctl, 'show', '-p', 'ActiveState', '-p', 'UnitFileState', '--'] + units)
+    out = out if rc == 0 else ''
+    return parse_systemctl_show(out, units), parse_systemctl_show(out, units, 'UnitFileState')
+
+
+def read_owners(paths):
+    """{path: {'uid': n, 'gid': n}} of the paths that exist."""
+    owners = {}
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except (IOError, OSError):
+            continue
+        owners[path] = {'uid': stat.st_uid, 'gid': stat.st_gid}
+    return owners
 
 
 def read_files(paths):
@@ -254,6 +287,7 @@ def main():
             packages=dict(type='list', elements='str', default=[]),
             paths=dict(type='list', elements='path', default=[]),
             units=dict(type='list', elements='str', default=[]),
+            owners=dict(type='list', elements='path', default=[]),
             files=dict(type='list', elements='path', default=[]),
             links=dict(type='list', elements='path', default=[]),
             cgroups=dict(type='bool', default=False),
@@ -261,6 +295,7 @@ def main():
         supports_check_mode=True,
     )
     found, missing = read_packages(module, module.params['packages'])
+    active, unit_files = read_units(module, module.params['units'])
     result = dict(
         changed=False,
         packages=found,
@@ -269,7 +304,9 @@ def main():
         model=(_read_text('/proc/device-tree/model') or '').rstrip('\x00\n'),
         procsys_read_only='ro' in mount_options(_read_text('/proc/self/mountinfo') or '', '/proc/sys'),
         swaps=active_swaps(_read_text('/proc/swaps') or ''),
-        units=read_units(module, module.params['units']),
+        units=active,
+        unit_files=unit_files,
+        owners=read_owners(module.params['owners']),
         files=read_files(module.params['files']),
         links=read_links(module.params['links']),
     )

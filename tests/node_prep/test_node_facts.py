@@ -102,3 +102,22 @@ def test_unit_states_follow_the_order_asked():
         'iscsid.service': 'active', 'iscsid.socket': 'inactive', 'multipathd.service': 'unknown',
         'extra.service': 'unknown'}
     assert node_facts.parse_systemctl_show('', ['a.service']) == {'a.service': 'unknown'}
+
+
+def test_unit_file_states_come_from_the_same_show():
+    shown = ('ActiveState=active\nUnitFileState=enabled\n\n'
+             'UnitFileState=disabled\nActiveState=inactive\n\nActiveState=\n')
+    units = ['mediacluster-rshared.service', 'iscsid.socket', 'gone.service']
+    assert node_facts.parse_systemctl_show(shown, units, 'UnitFileState') == {
+        'mediacluster-rshared.service': 'enabled', 'iscsid.socket': 'disabled', 'gone.service': 'unknown'}
+    assert node_facts.parse_systemctl_show(shown, units) == {
+        'mediacluster-rshared.service': 'active', 'iscsid.socket': 'inactive', 'gone.service': 'unknown'}
+
+
+def test_owners_of_the_paths_that_exist(tmp_path):
+    present = tmp_path / 'renderD128'
+    present.write_text('')
+    stat = os.stat(present)
+    result = run_module(node_facts, {'owners': [str(present), str(tmp_path / 'absent')]})
+    assert result['owners'] == {str(present): {'uid': stat.st_uid, 'gid': stat.st_gid}}
+    assert set(result['unit_files']) == set(result['units']) == set()
