@@ -14,6 +14,11 @@ TEMPLATE = 'local:vztmpl/' + CT_TEMPLATE
 WRITES = ('POST', 'PUT', 'DELETE')
 
 
+def write_requests(requests):
+    """The requests among fakepve's recorded ones that write (the login ticket's POST left out)."""
+    return [r for r in requests if r[0] in WRITES and not r[1].endswith('/access/ticket')]
+
+
 def body_of(request):
     """The form fields of a recorded request, {name: value}."""
     body = request[2]
@@ -33,7 +38,7 @@ class ModuleRun(object):
 
     @property
     def writes(self):
-        return [r for r in self.requests if r[0] in WRITES and not r[1].endswith('/access/ticket')]
+        return write_requests(self.requests)
 
     def __getitem__(self, key):
         return self.result[key]
@@ -67,4 +72,4 @@ def run_module(pve, fakepve_cafile):
     return run
 
 
-__all__ = ['NODE', 'TEMPLATE', 'TOKEN_SECRET', 'body_of']
+__all__ = ['NODE', 'TEMPLATE', 'TOKEN_SECRET', 'body_of', 'write_requests']

@@ -11,10 +11,9 @@ import yaml
 from tests.conftest import ROOT, VENV_BIN, run_logged, tail
 from tests.peers.pve_lab import VM_TEMPLATE_NAME
 
-from .conftest import NODE, ROOT_PASSWORD, TEMPLATE, TOKEN_ID, TOKEN_SECRET
+from .conftest import NODE, ROOT_PASSWORD, TEMPLATE, TOKEN_ID, TOKEN_SECRET, write_requests
 
 PLAYBOOK = ROOT / 'tests' / 'integration' / 'proxmox' / 'playbooks' / 'guests.yml'
-WRITES = ('POST', 'PUT', 'DELETE')
 
 
 @pytest.fixture
@@ -61,7 +60,7 @@ def play(name, inv, *extra):
 
 
 def writes(pve, start):
-    return [r for r in pve.requests[start:] if r[0] in WRITES and not r[1].endswith('/access/ticket')]
+    return write_requests(pve.requests[start:])
 
 
 def test_check_create_rerun(pve, ssh_port, tmp_path):

@@ -11,10 +11,9 @@ import yaml
 
 from tests.conftest import ROOT, VENV_BIN, run_logged, tail
 
-from .conftest import NODE, ROOT_PASSWORD, TEMPLATE, TOKEN_ID, TOKEN_SECRET
+from .conftest import NODE, ROOT_PASSWORD, TEMPLATE, TOKEN_ID, TOKEN_SECRET, write_requests
 
 PLAYBOOK = ROOT / 'tests' / 'integration' / 'proxmox' / 'playbooks' / 'k3s_lxc_host.yml'
-WRITES = ('POST', 'PUT', 'DELETE')
 CONF = 'arch: amd64\ncores: 4\nhostname: k3s-w3\nmemory: 8192\n\n[snap1]\nhostname: k3s-w3\n'
 
 
@@ -47,8 +46,7 @@ def play(name, inv):
 
 
 def writes(pve, start):
-    return [(r[0], r[1].split('/lxc/')[-1]) for r in pve.requests[start:]
-            if r[0] in WRITES and not r[1].endswith('/access/ticket')]
+    return [(r[0], r[1].split('/lxc/')[-1]) for r in write_requests(pve.requests[start:])]
 
 
 def test_host_side_raw_keys_devn_and_restart_only_on_change(pve, run_module, tmp_path):

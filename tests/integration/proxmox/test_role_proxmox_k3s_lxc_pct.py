@@ -15,13 +15,12 @@ import yaml
 from tests.conftest import ROOT, VENV_BIN, run_logged, tail
 from tests.k3s.conftest import node, podman  # noqa: F401 - node: the throwaway node fixture  # pylint: disable=unused-import
 
-from .conftest import NODE, TEMPLATE, TOKEN_ID, TOKEN_SECRET
+from .conftest import NODE, TEMPLATE, TOKEN_ID, TOKEN_SECRET, write_requests
 
 PLAYBOOK = ROOT / 'tests' / 'integration' / 'proxmox' / 'playbooks' / 'k3s_lxc_host.yml'
 DOUBLE = ROOT / 'tests' / 'peers' / 'pct_double.py'
 CALLS = '/var/log/pct-double/calls.jsonl'
 CONF = 'arch: amd64\ncores: 4\nhostname: k3s-w3\nmemory: 8192\nunprivileged: 0\n\n[snap1]\nhostname: k3s-w3\n'
-WRITES = ('POST', 'PUT', 'DELETE')
 
 
 def sh(box, script):
@@ -72,8 +71,7 @@ def pct_calls(box):
 
 
 def api_writes(pve, start):
-    return [(r[0], r[1].split('/lxc/')[-1]) for r in pve.requests[start:]
-            if r[0] in WRITES and not r[1].endswith('/access/ticket')]
+    return [(r[0], r[1].split('/lxc/')[-1]) for r in write_requests(pve.requests[start:])]
 
 
 def test_devn_through_pct_over_ssh_without_a_root_password(pve, run_module, node, tmp_path):  # noqa: F811
