@@ -57,6 +57,12 @@ options:
     type: list
     elements: path
     default: []
+  checksums:
+    description: Regular files whose sha256, mode, owner and group are reported in RV(checksums) (for example an
+      installed binary that must be a pinned release).
+    type: list
+    elements: path
+    default: []
   cgroups:
     description: Also decide whether the memory cgroup controller is available (the same answer as
       M(homelab.mediacluster.cgroup_info)).
@@ -135,6 +141,12 @@ links:
   returned: always
   type: dict
   sample: {/etc/localtime: /usr/share/zoneinfo/Europe/Berlin}
+checksums:
+  description: For each path asked for in O(checksums) that is a regular file (a link is followed), its C(sha256),
+    C(mode) (octal, as C(0755)), C(owner) and C(group) (names; the ID as text when it has no name).
+  returned: always
+  type: dict
+  sample: {/usr/local/bin/k3s: {sha256: 3c5c4b0e..., mode: '0755', owner: root, group: root}}
 cgroups:
   description: The memory cgroup decision, with the keys M(homelab.mediacluster.cgroup_info) returns.
   returned: when O(cgroups=true)
@@ -142,7 +154,11 @@ cgroups:
 """
 
 import fnmatch
+import grp
+import hashlib
 import os
+import pwd
+import stat as stat_mode
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -265,6 +281,32 @@ def read_links(paths):
     return links
 
 
+def _name(lookup, ident):
+    try:
+        return lookup(ident)[0]
+    except KeyError:
+        return str(ident)
+
+
+def read_checksums(paths):
+    """{path: {'sha256', 'mode', 'owner', 'group'}} of the paths that are regular files and can be read."""
+    found = {}
+    for path in paths:
+        digest = hashlib.sha256()
+        try:
+            with open(path, 'rb') as handle:
+                info = os.fstat(handle.fileno())
+                if not stat_mode.S_ISREG(info.st_mode):
+                    continue
+                for block in iter(lambda: handle.read(1 << 20), b''):
+                    digest.update(block)
+        except (IOError, OSError):
+            continue
+        found[path] = {'sha256': digest.hexdigest(), 'mode': '%04o' % stat_mode.S_IMODE(info.st_mode),
+                       'owner': _name(pwd.getpwuid, info.st_uid), 'group': _name(grp.getgrgid, info.st_gid)}
+    return found
+
+
 def read_packages(module, wanted):
     if not wanted:
         return {}, []
@@ -290,6 +332,7 @@ def main():
             owners=dict(type='list', elements='path', default=[]),
             files=dict(type='list', elements='path', default=[]),
             links=dict(type='list', elements='path', default=[]),
+            checksums=dict(type='list', elements='path', default=[]),
             cgroups=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
@@ -309,6 +352,7 @@ def main():
         owners=read_owners(module.params['owners']),
         files=read_files(module.params['files']),
         links=read_links(module.params['links']),
+        checksums=read_checksums(module.params['checksums']),
     )
     if module.params['cgroups']:
         try:

@@ -2,8 +2,11 @@
 trip per node instead of a task per fact). The parsers on what dpkg-query, /proc/self/mountinfo and /proc/swaps
 print, then the module on this machine (a Debian system with dpkg) against what dpkg-query and the files say."""
 
+import grp
+import hashlib
 import importlib
 import os
+import pwd
 import subprocess
 
 import pytest
@@ -121,3 +124,21 @@ def test_owners_of_the_paths_that_exist(tmp_path):
     result = run_module(node_facts, {'owners': [str(present), str(tmp_path / 'absent')]})
     assert result['owners'] == {str(present): {'uid': stat.st_uid, 'gid': stat.st_gid}}
     assert set(result['unit_files']) == set(result['units']) == set()
+
+
+def test_checksums_of_the_regular_files_that_exist(tmp_path):
+    """What the k3s preflight reads of an installed airgap binary: the binary's copy is decided from it (issue 18:
+    one read per node instead of a stat per play)."""
+    binary = tmp_path / 'k3s'
+    binary.write_bytes(b'#!/bin/sh\necho k3s\n')
+    binary.chmod(0o750)
+    link = tmp_path / 'k3s-link'
+    link.symlink_to(binary)
+    paths = [str(binary), str(link), str(tmp_path), str(tmp_path / 'absent')]
+    result = run_module(node_facts, {'checksums': paths})
+    info = os.stat(binary)
+    want = {'sha256': hashlib.sha256(binary.read_bytes()).hexdigest(), 'mode': '0750',
+            'owner': pwd.getpwuid(info.st_uid).pw_name, 'group': grp.getgrgid(info.st_gid).gr_name}
+    # a link counts as the file it points to; a directory and a missing path are left out
+    assert result['checksums'] == {str(binary): want, str(link): want}
+    assert result['changed'] is False
