@@ -60,6 +60,15 @@ options:
         until it answers. V(0) tries each target once.
     type: float
     default: 0
+  neighbours:
+    description:
+      - Addresses whose entry in the kernel's neighbour table (C(ip neigh show <address>)) is returned in
+        RV(neighbours), read after the probes. A connection attempt makes the kernel resolve an address on its own
+        network, so a machine that holds it shows up there with its MAC even when none of its ports answers.
+      - The preflight looks the VIP up so, in the same task as its probes.
+    type: list
+    elements: str
+    default: []
 """
 
 EXAMPLES = r"""
@@ -102,9 +111,17 @@ results:
       description: False when the target was not waited for, because its O(targets[].unless_open) port answered.
       type: bool
   sample: [{host: 192.168.1.50, port: 6443, name: vip, open: false, error: '[Errno 111] Connection refused'}]
+neighbours:
+  description: For each address in O(neighbours), what C(ip neigh show) printed for it (empty when the table has no
+    entry, or when this host has no C(ip) command).
+  returned: always
+  type: dict
+  sample: {192.168.1.50: '192.168.1.50 dev eth0 lladdr 52:54:00:12:34:56 REACHABLE'}
 """
 
+import shutil
 import socket
+import subprocess
 import threading
 import time
 
@@ -181,7 +198,21 @@ def run(params, check_mode, diff):
         if not 0 < target['port'] < 65536:
             raise ModuleFailure('tcp_probe: {0}:{1} is not a TCP port (1-65535); fix the port the caller '
                                 'gives.'.format(target['host'], target['port']))
-    return dict(changed=False, results=probe_all(params['targets'], params['timeout'], params['wait']))
+    results = probe_all(params['targets'], params['timeout'], params['wait'])
+    return dict(changed=False, results=results, neighbours=read_neighbours(params['neighbours']))
+
+
+def read_neighbours(addresses):
+    """{address: the output of `ip neigh show <address>`}; empty text without an entry or an `ip` command."""
+    ip = shutil.which('ip') if addresses else None
+    found = {}
+    for address in addresses:
+        text = ''
+        if ip:
+            shown = subprocess.run([ip, 'neigh', 'show', address], capture_output=True, text=True, check=False)
+            text = shown.stdout.strip() if shown.returncode == 0 else ''
+        found[address] = text
+    return found
 
 
 # in the controller's process over the local connection (plugins/action/tcp_probe.py), as a module elsewhere
@@ -194,6 +225,7 @@ BODY = ModuleBody(dict(
     )),
     timeout=dict(type='float', default=2),
     wait=dict(type='float', default=0),
+    neighbours=dict(type='list', elements='str', default=[]),
 ), run)
 
 

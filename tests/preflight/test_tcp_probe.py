@@ -117,3 +117,29 @@ def test_a_wait_that_runs_out_reports_the_last_error():
     assert 1.0 < took < 3.5, took
     assert run_module('tcp_probe', {'targets': [], 'wait': -1})['msg'] == (
         'tcp_probe: wait must be 0 or more seconds (got -1.0).')
+
+
+def test_neighbours_are_read_after_the_probes(monkeypatch):
+    """The preflight's ARP evidence for a taken VIP comes from the probe's own result (issue 18: no command task of
+    its own): what `ip neigh show <address>` prints, per address asked for. The lab test
+    (tests/lab/test_lab.py::test_preflight_finds_a_vip_that_another_machine_holds) reads a real entry."""
+    calls = []
+
+    def shown(argv, **_kwargs):
+        calls.append(argv[1:])
+        line = '10.77.0.101 dev mclab lladdr 0a:58:0a:4d:00:65 REACHABLE\n' if argv[-1] == '10.77.0.101' else ''
+        return type('Done', (), {'returncode': 0, 'stdout': line})()
+
+    monkeypatch.setattr(tcp_probe.shutil, 'which', lambda name: '/usr/sbin/ip' if name == 'ip' else None)
+    monkeypatch.setattr(tcp_probe.subprocess, 'run', shown)
+    result = run_module('tcp_probe', {'targets': [{'host': '127.0.0.1', 'port': _closed_port()}],
+                                      'neighbours': ['10.77.0.101', '10.77.0.102']})
+    assert result['neighbours'] == {'10.77.0.101': '10.77.0.101 dev mclab lladdr 0a:58:0a:4d:00:65 REACHABLE',
+                                    '10.77.0.102': ''}
+    assert calls == [['neigh', 'show', '10.77.0.101'], ['neigh', 'show', '10.77.0.102']]
+
+    # a host without the ip command: no entry to read, not a failure
+    monkeypatch.setattr(tcp_probe.shutil, 'which', lambda name: None)
+    result = run_module('tcp_probe', {'targets': [], 'neighbours': ['10.77.0.101']})
+    assert result['neighbours'] == {'10.77.0.101': ''} and not result.get('failed')
+    assert run_module('tcp_probe', {'targets': []})['neighbours'] == {}
