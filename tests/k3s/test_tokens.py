@@ -155,3 +155,23 @@ def test_rerun_changes_nothing(installed):
     assert code == 0, tail(output)
     recap = dict(re.findall(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)', output, re.M))
     assert recap == {'cp1': '0', 'cp2': '0', 'w1': '0'}, tail(output)
+
+
+def test_a_secret_file_that_cannot_be_read_stops_the_run(installed):
+    """The first server's token files are read in one round trip (node_facts, issue 18), which leaves out what it
+    cannot read: a file that is there but unreadable must stop the run, not be taken for a new cluster (a new secret
+    would be written over the one the cluster uses)."""
+    cp1 = installed['cp1']
+    kept = _cat(cp1, '/etc/rancher/k3s/agent-token')
+    podman('exec', cp1['name'], 'sh', '-c', 'mv /etc/rancher/k3s/agent-token /root/agent-token.kept && '
+           'mkdir /etc/rancher/k3s/agent-token')
+    try:
+        code, output = playbook('k3s-tokens-unreadable', installed['inventory'], '30_k3s.yml', '--limit', 'cp1,cp2,w1')
+    finally:
+        podman('exec', cp1['name'], 'sh', '-c', 'rmdir /etc/rancher/k3s/agent-token && '
+               'mv /root/agent-token.kept /etc/rancher/k3s/agent-token')
+    flat = ' '.join(output.split())
+    assert code != 0, tail(output)
+    assert 'Cannot read /etc/rancher/k3s/agent-token on cp1 (present, but not a readable file)' in flat, tail(output)
+    assert not re.search(r'^(cp1|cp2|w1)\s+: ok=\d+\s+changed=[1-9]', output, re.M), tail(output)
+    assert _cat(cp1, '/etc/rancher/k3s/agent-token') == kept and kept not in output
