@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: homelab.mediacluster developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Which objects of an apply batch the cluster already holds as this collection last applied them.
+"""Which objects of an app the cluster already holds as this collection last applied them.
 
-Before the server-side dry run (roles/k8s_delivery/tasks/apply.yml), each object of the batch is read back from the
+Before the server-side dry runs (roles/k8s_delivery/tasks/apply.yml), each object of the app is read back from the
 cluster, one LIST per kind and namespace, and is left out of the dry run only when both hold:
 
 - the object carries the content hash (HASH_ANNOTATION) of exactly this definition: the collection applied this
