@@ -25,6 +25,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import concurrent.futures
 import copy
 import hashlib
 import json
@@ -109,41 +110,64 @@ def _reason(err):
     return summary() if callable(summary) else str(err) or type(err).__name__
 
 
+# Concurrent reads: the groups' requests go out together, so a read costs about its slowest request, not their sum.
+READERS = 4
+
+
+def _read_group(client, resource, namespace, names):
+    """{name: live object} of one group: a GET for a group of one, else one LIST of the kind in the namespace."""
+    if len(names) == 1:
+        return {names[0]: client.get(resource, name=names[0], namespace=namespace).to_dict()}
+    items = client.get(resource, namespace=namespace).to_dict().get('items') or []
+    return {(item.get('metadata') or {}).get('name'): item for item in items}
+
+
 def read_live(client, definitions):
     """The live object of each definition (None when absent or unreadable), one LIST per kind and namespace (one GET
     for a group of one), how many requests that took, and why a group could not be read. `client` is
-    kubernetes.core's API client (module_utils/k8s/client.py, get_api_client)."""
+    kubernetes.core's API client (module_utils/k8s/client.py, get_api_client). The kinds are resolved one after the
+    other (the discovery cache is shared), then the groups are read concurrently."""
     groups = {}
     for index, definition in enumerate(definitions):
         metadata = definition.get('metadata') or {}
         key = (definition.get('apiVersion'), definition.get('kind'), metadata.get('namespace'))
         groups.setdefault(key, []).append((index, metadata.get('name')))
-    live, requests, unread = [None] * len(definitions), 0, []
+    live, unread, reads = [None] * len(definitions), [], []
     for (api_version, kind, namespace), members in groups.items():
         try:
             resource = client.resource(kind, api_version)
-            if getattr(resource, 'namespaced', False) and not namespace:
-                continue  # the context's default namespace would decide: left to the dry run
-            requests += 1
-            if len(members) == 1:
-                found = {members[0][1]: client.get(resource, name=members[0][1], namespace=namespace).to_dict()}
-            else:
-                items = client.get(resource, namespace=namespace).to_dict().get('items') or []
-                found = {(item.get('metadata') or {}).get('name'): item for item in items}
-        except Exception as err:  # pylint: disable=broad-except  # not found, not served, refused: the dry run decides
-            if getattr(err, 'status', None) != 404:
-                where = ' in ' + namespace if namespace else ''
-                unread.append('{0} {1}{2}: {3}'.format(kind, api_version, where, _reason(err)))
+        except Exception as err:  # pylint: disable=broad-except  # a kind not served (yet): the dry run decides
+            _note_unread(unread, err, kind, api_version, namespace)
+            continue
+        if getattr(resource, 'namespaced', False) and not namespace:
+            continue  # the context's default namespace would decide: left to the dry run
+        reads.append(((api_version, kind, namespace), resource, members))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=READERS) as pool:
+        futures = [pool.submit(_read_group, client, resource, key[2], [name for _index, name in members])
+                   for key, resource, members in reads]
+    for (key, _resource, members), future in zip(reads, futures, strict=True):
+        try:
+            found = future.result()
+        except Exception as err:  # pylint: disable=broad-except  # not found, refused: the dry run decides
+            _note_unread(unread, err, key[1], key[0], key[2])
             continue
         for index, name in members:
             live[index] = found.get(name)
-    return live, requests, unread
+    return live, len(reads), unread
+
+
+def _note_unread(unread, err, kind, api_version, namespace):
+    if getattr(err, 'status', None) != 404:
+        where = ' in ' + namespace if namespace else ''
+        unread.append('{0} {1}{2}: {3}'.format(kind, api_version, where, _reason(err)))
 
 
 def compare(client, definitions):
-    """{'objects': the definitions carrying their content hash, 'unchanged': one flag per definition,
-    'requests': API requests made, 'unread': the groups that could not be read, and why}."""
+    """{'to_compare': the definitions the cluster does not hold as applied, in the order given, each carrying its
+    content hash, 'unchanged': one flag per definition, 'requests': API requests made, 'unread': the groups that
+    could not be read, and why}."""
     annotated = [annotate(definition) for definition in definitions]
     live, requests, unread = read_live(client, annotated)
-    return {'objects': annotated, 'unchanged': [unchanged(a, b) for a, b in zip(annotated, live, strict=True)],
+    flags = [unchanged(a, b) for a, b in zip(annotated, live, strict=True)]
+    return {'to_compare': [a for a, same in zip(annotated, flags, strict=True) if not same], 'unchanged': flags,
             'requests': requests, 'unread': unread}

@@ -706,6 +706,7 @@ def rules_plex(v, ctx, report, host=''):
     _timezone(v, 'plex_timezone', report)
     _plex_route(v, report)
     _plex_namespaces(v, report)
+    _plex_config_storage(v, groups, report)
     names = [name for name in (v.get('plex_preferences') or {}) if not XML_NAME.match(str(name))]
     if names and isinstance(v.get('plex_preferences'), dict):
         report.add(_where(v, 'plex_preferences'), 'plex_preferences names {0} are not Preferences.xml attribute '
@@ -721,6 +722,29 @@ def rules_plex(v, ctx, report, host=''):
             report.add(_where(v, 'plex_cloud_mount_root'), 'plex_cloud_mount_root={0} is the media mount path'.format(
                 root), 'use a directory of its own, e.g. /cloud')
         _cloud_rules(v, 'plex', ('plex',), report)
+
+
+def _plex_config_storage(v, groups, report):
+    """longhorn mode: the config claim is mounted by a holder pod on a storage node that is not a GPU node (an LXC
+    GPU node cannot mount through Longhorn's CSI driver); a pinned share-manager export names all of it."""
+    if v.get('plex_config_mode', 'longhorn') == 'longhorn':
+        def nodes(group):  # Kubernetes node names: the k3s roles name nodes after the short inventory hostname
+            return sorted({str(host).split('.', 1)[0] for host in groups.get(group) or []})
+        gpu_group, storage_group = v.get('plex_gpu_group', 'gpu_nodes'), v.get('plex_storage_group', 'storage_nodes')
+        gpu, storage = nodes(gpu_group), nodes(storage_group)
+        if not [node for node in storage if node not in gpu]:
+            report.add(_where(v, 'plex_storage_group'), 'plex_config_mode=longhorn needs Longhorn storage nodes that '
+                       'are not GPU nodes for the config holder (it mounts the claim through Longhorn\'s CSI driver, '
+                       'which an LXC GPU node cannot): group {0} has {1}, Plex\'s nodes ({2}) are {3}, which leaves '
+                       'none'.format(storage_group, storage, gpu_group, gpu),
+                       'fix the inventory groups, or use plex_config_mode=local')
+    share = v.get('plex_config_share') or {}
+    if share and not is_template(share) and not (
+            isinstance(share, dict) and share.get('server') and str(share.get('path') or '').startswith('/')
+            and share.get('volume')):
+        report.add(_where(v, 'plex_config_share'), 'plex_config_share must have server (the share-manager Service '
+                   'ClusterIP), path (/<volume>) and volume', 'e.g. {server: 10.43.17.201, path: /pvc-64ff..., '
+                   'volume: pvc-64ff...}; or leave it empty to look it up in the cluster')
 
 
 def _plex_route(v, report):

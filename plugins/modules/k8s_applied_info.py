@@ -15,7 +15,7 @@ version_added: 0.1.0
 description:
   - Gives each definition of O(definitions) an annotation, C(homelab.mediacluster/applied-hash), holding the sha256
     of the definition (a Secret's values left out, its keys kept), and reads the objects back from the cluster, one
-    LIST per kind and namespace (one GET when the group has one object).
+    LIST per kind and namespace (one GET when the group has one object), up to four requests at a time.
   - An object is RV(unchanged) when the cluster's copy carries that same hash (this definition was applied last, so
     applying it again removes no field) and has every field the definition sets, with the same value (nobody changed
     it since). The P(homelab.mediacluster.k8s_delivery#role) role sends only the other objects to the server-side dry
@@ -53,7 +53,7 @@ EXAMPLES = r"""
 
 - name: Dry-run only the rest
   kubernetes.core.k8s:
-    definition: "{{ applied.objects | zip(applied.unchanged) | rejectattr(1) | map(attribute=0) | list }}"
+    definition: "{{ applied.to_compare }}"
     apply: true
     server_side_apply:
       field_manager: homelab.mediacluster
@@ -61,9 +61,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-objects:
-  description: The definitions in the order given, each with its C(homelab.mediacluster/applied-hash) annotation; apply
-    these, so that the next run finds the hash.
+to_compare:
+  description:
+    - The definitions the cluster does not hold as applying them would leave them (those whose RV(unchanged) flag is
+      false), in the order given, each with its C(homelab.mediacluster/applied-hash) annotation. Dry-run and apply
+      these, so that the next run finds the hash. Empty when the cluster holds every object as applied.
   returned: success
   type: list
   elements: dict

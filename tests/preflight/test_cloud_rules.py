@@ -56,10 +56,11 @@ def test_the_cache_must_hold_every_vfs_cache_of_a_pod():
 def test_plex_cloud_needs_a_namespace_of_its_own():
     base = {'plex_gpu_device_path': '/dev/dri/renderD128', 'plex_media_claim': 'media-data',
             'plex_cloud_remotes': [ZURG], 'plex_cloud_rclone_image': 'rclone/rclone:1.68.2', 'plex_timezone': 'Etc/UTC'}
-    lines = rules.role_problems('plex', base, groups={'gpu_nodes': ['w3']})
+    groups = {'gpu_nodes': ['w3'], 'storage_nodes': ['w1']}
+    lines = rules.role_problems('plex', base, groups=groups)
     assert len(lines) == 1 and 'set plex_namespace_own: true' in lines[0], lines
     assert rules.role_problems('plex', dict(base, plex_namespace_own=True, plex_namespace='plex'),
-                               groups={'gpu_nodes': ['w3']}) == []
+                               groups=groups) == []
 
 
 def test_the_plan_says_what_the_feature_costs():

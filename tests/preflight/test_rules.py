@@ -37,7 +37,7 @@ def test_role_problems_accepts_good_inputs():
                                         'plex_gpu_device_path': '/dev/dri/renderD128',
                                         'plex_media_nfs_server': 'nas', 'plex_media_nfs_path': '/data',
                                         'plex_timezone': 'Europe/Berlin'},
-                               groups={'gpu_nodes': ['w3']}) == []
+                               groups={'gpu_nodes': ['w3'], 'storage_nodes': ['w1']}) == []
 
 
 def test_ip_literals_and_dns_names_are_told_apart():
@@ -90,8 +90,9 @@ def test_media_stack_qbittorrent_user_name_without_control_characters():
 PLEX = {'plex_media_claim': 'media-data', 'plex_timezone': 'Etc/UTC', 'plex_gpu_device_path': '/dev/dri/renderD128'}
 
 
-def _plex(**extra):
-    return rules.role_problems('plex', dict(PLEX, **extra), groups={'gpu_nodes': ['k3s-w3']})
+def _plex(groups=None, **extra):
+    return rules.role_problems('plex', dict(PLEX, **extra),
+                               groups=groups or {'gpu_nodes': ['k3s-w3'], 'storage_nodes': ['k3s-w1']})
 
 
 def test_plex_pod_security_combinations_are_refused_before_anything_changes():
@@ -108,6 +109,23 @@ def test_plex_pod_security_combinations_are_refused_before_anything_changes():
     shared = _plex(plex_namespace_own=True)
     assert len(shared) == 1 and "plex_namespace=media is the media stack's" in shared[0]
     assert _plex(plex_namespace_own=True, plex_namespace='gpu', plex_gpu_plugin_namespace='gpu')
+
+
+def test_plex_config_holder_nodes_and_a_pinned_export():
+    # the config holder mounts the claim through Longhorn's CSI driver: a storage node that is not a GPU node
+    only_gpu = {'gpu_nodes': ['k3s-w3.lan'], 'storage_nodes': ['k3s-w3']}
+    lines = _plex(groups=only_gpu)
+    assert lines == ["plex_storage_group: plex_config_mode=longhorn needs Longhorn storage nodes that are not GPU "
+                     "nodes for the config holder (it mounts the claim through Longhorn's CSI driver, which an LXC "
+                     "GPU node cannot): group storage_nodes has ['k3s-w3'], Plex's nodes (gpu_nodes) are ['k3s-w3'], "
+                     "which leaves none; fix the inventory groups, or use plex_config_mode=local"], lines
+    assert _plex(groups=only_gpu, plex_config_mode='local', plex_namespace='plex', plex_namespace_own=True) == []
+    share = {'server': '10.43.17.201', 'path': '/pvc-1', 'volume': 'pvc-1'}
+    assert _plex(plex_config_share=share) == []
+    for broken in ({'server': '10.43.17.201', 'path': 'pvc-1', 'volume': 'pvc-1'}, dict(share, volume=''),
+                   {'server': '10.43.17.201'}, ['10.43.17.201']):
+        lines = _plex(plex_config_share=broken)
+        assert len(lines) == 1 and lines[0].startswith('plex_config_share: plex_config_share must have server'), lines
 
 
 def test_plex_route_and_preference_names():

@@ -79,3 +79,69 @@ def test_the_hash_of_a_secret_leaves_its_values_out_and_its_values_are_still_com
 ])
 def test_containment(desired, live, expected):
     assert applied.contains(desired, live) is expected
+
+
+class _Refused(Exception):
+    def __init__(self, status, text):
+        super().__init__(text)
+        self.status = status
+
+
+class _Client:
+    """kubernetes.core's API client as read_live uses it: resource() resolves a kind, get() reads (a name: GET, else
+    LIST). `held` is {(kind, namespace): {name: object}}; a kind in `refused` answers with that status."""
+
+    def __init__(self, held, refused=None):
+        self.held, self.refused, self.calls = held, refused or {}, []
+
+    def resource(self, kind, api_version):
+        if kind == 'Widget':
+            raise _Refused(None, 'Failed to find exact match for example.com/v1.Widget')
+        return type('Resource', (), {'kind': kind, 'namespaced': kind != 'Namespace'})()
+
+    def get(self, resource, name=None, namespace=None):
+        self.calls.append((resource.kind, namespace, name))
+        if resource.kind in self.refused:
+            raise _Refused(self.refused[resource.kind], 'refused')
+        found = self.held.get((resource.kind, namespace), {})
+        if name is not None:
+            if name not in found:
+                raise _Refused(404, 'not found')
+            return type('Instance', (), {'to_dict': lambda self: found[name]})()
+        return type('Instance', (), {'to_dict': lambda self: {'items': list(found.values())}})()
+
+
+def _object(kind, name, namespace='demo'):
+    return {'apiVersion': 'example.com/v1' if kind == 'Widget' else 'v1', 'kind': kind,
+            'metadata': {'name': name, 'namespace': namespace}}
+
+
+def test_each_group_is_read_once_and_each_object_gets_its_own_live_copy():
+    wanted = [_object('ConfigMap', 'a'), _object('Secret', 's'), _object('ConfigMap', 'b'),
+              _object('ConfigMap', 'c', 'other'), _object('Service', 'gone'), _object('Widget', 'w'),
+              _object('Role', 'r')]
+    held = {('ConfigMap', 'demo'): {'a': {'metadata': {'name': 'a'}, 'data': 1},
+                                    'b': {'metadata': {'name': 'b'}, 'data': 2}},
+            ('Secret', 'demo'): {'s': {'metadata': {'name': 's'}}},
+            ('ConfigMap', 'other'): {'c': {'metadata': {'name': 'c'}}}}
+    client = _Client(held, refused={'Role': 403})
+    live, requests, unread = applied.read_live(client, wanted)
+    assert [item and item['metadata']['name'] for item in live] == ['a', 's', 'b', 'c', None, None, None]
+    assert live[2]['data'] == 2
+    # one LIST for the two ConfigMaps of demo, a GET for each group of one; the Widget kind is not served
+    assert sorted(client.calls, key=str) == sorted([('ConfigMap', 'demo', None), ('Secret', 'demo', 's'),
+                                                    ('ConfigMap', 'other', 'c'), ('Service', 'demo', 'gone'),
+                                                    ('Role', 'demo', 'r')], key=str)
+    assert requests == 5
+    # absent (404) is not a failure to read; a refusal and an unserved kind are, and say so
+    assert [line.split(':')[0] for line in unread] == ['Widget example.com/v1 in demo', 'Role v1 in demo']
+
+
+def test_compare_hands_back_only_what_the_cluster_does_not_hold_as_applied():
+    wanted = [CONFIGMAP, dict(CONFIGMAP, metadata={'name': 'new', 'namespace': 'demo'})]
+    client = _Client({('ConfigMap', 'demo'): {'settings': as_stored(CONFIGMAP)}})
+    result = applied.compare(client, wanted)
+    assert result['unchanged'] == [True, False]
+    assert [item['metadata']['name'] for item in result['to_compare']] == ['new']
+    assert applied.HASH_ANNOTATION in result['to_compare'][0]['metadata']['annotations']
+    assert result['requests'] == 1 and result['unread'] == []
