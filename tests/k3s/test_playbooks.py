@@ -46,6 +46,20 @@ def test_rerun_changes_nothing(installed):
     assert recap == [('cp1', '0')], tail(output)
 
 
+@pytest.mark.parametrize('tag, step', [
+    ('k3s_server_config', 'k3s_server : Write the k3s unit and the server config'),
+    ('k3s_common_tokens', 'k3s_common : Write the token files'),
+])
+def test_a_step_tag_reruns_its_step_alone(installed, tag, step):
+    # `--tags <role>_<step>` reruns one step: the k3s preflight (the join plan, the secrets) and the settings it
+    # builds on run with it, as node_prep's do
+    code, output = playbook('k3s-tag-' + tag, installed['inventory'], '30_k3s.yml', '--tags', tag)
+    assert code == 0, tail(output)
+    assert 'TASK [homelab.mediacluster.{0}]'.format(step) in output, tail(output)
+    recap = re.findall(r'^(\S+)\s+: ok=\d+\s+changed=(\d+)', output, re.M)
+    assert recap == [('cp1', '0')], tail(output)
+
+
 def test_check_mode_previews_a_newly_pinned_binary_without_failing_or_writing(installed, node, tmp_path):
     newer = tmp_path / 'k3s'
     newer.write_text('#!/bin/sh\necho "k3s version v1.34.1+k3s1 (stand-in, check mode)"\n')
