@@ -20,7 +20,7 @@ description:
   - When ansible-playbook loads this callback, it sets the collector's first threshold to O(threshold) (the older
     generations' thresholds stay Python's), for the main process and the workers forked after it.
     Measured on the 2-core controller (docs/benchmark.md), the apply-mode no-op compare of the whole stack against
-    the lab's API emulator took 5.2-5.6 s with it and 5.9 s without.
+    the lab's API emulator took 5.0-5.6 s with it and 5.8-6.0 s without (runs alternating, the same code).
   - It changes nothing a task does or prints. Objects are still freed as soon as nothing refers to them; only objects
     that refer to each other in a cycle wait a little longer for the collector. Modules run in processes of their own
     and keep Python's default.
