@@ -49,6 +49,8 @@ def test_rerun_changes_nothing(installed):
 @pytest.mark.parametrize('tag, step', [
     ('k3s_server_config', 'k3s_server : Write the k3s unit and the server config'),
     ('k3s_common_tokens', 'k3s_common : Write the token files'),
+    # the binary step acts on the preflight's read of the node, which its tag now runs too
+    ('k3s_common_binary', 'k3s_common : Copy the airgap k3s binary'),
 ])
 def test_a_step_tag_reruns_its_step_alone(installed, tag, step):
     # `--tags <role>_<step>` reruns one step: the k3s preflight (the join plan, the secrets) and the settings it
