@@ -127,6 +127,8 @@ def load(name):
             _import('{0}.modules.{1}'.format(PACKAGE, name))
         if name in VALIDATE:
             validation = sys.modules.get(PACKAGE + '.module_utils.k8s_validation')
+            if validation is not None and validation.HAS_VALIDATION_LIBS:
+                validation.supported_versions()  # the schema sets kubernetes-validate ships, listed once here
             if validation is not None and os.path.isdir(CRDS):
                 try:
                     validation.load_crd_schemas([CRDS])  # kept per file (module_utils/k8s_validation.py, _CRD_FILES)

@@ -59,6 +59,10 @@ KIND_ORDER = [
 DNS_SUBDOMAIN = re.compile(r'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')
 
 
+# Per process: what the schema lookups read from kubernetes-validate's package (its versions, definitions, validators).
+_CACHE = {}
+
+
 class K8sValidationError(Exception):
     """A problem that stops validation itself (unsupported version, unreadable CRD file), not a manifest error."""
 
@@ -73,12 +77,15 @@ def _major_minor(version):
 
 
 def _bundled():
-    """{'1.33': '1.33.0', ...} for the schema sets kubernetes-validate ships."""
-    result = {}
-    for full in kv_utils.all_versions():
-        major, minor = _major_minor(full)
-        result['{0}.{1}'.format(major, minor)] = full
-    return result
+    """{'1.33': '1.33.0', ...} for the schema sets kubernetes-validate ships. Listed once per process (the package's
+    schema directories: a third of a small app's check when every schema lookup listed them again)."""
+    if 'bundled' not in _CACHE:
+        result = {}
+        for full in kv_utils.all_versions():
+            major, minor = _major_minor(full)
+            result['{0}.{1}'.format(major, minor)] = full
+        _CACHE['bundled'] = result
+    return _CACHE['bundled']
 
 
 def supported_versions():
@@ -219,8 +226,6 @@ def load_crd_schemas(crd_paths):
 # ---------------------------------------------------------------------------------------------------------------
 # Built-in schemas (kubernetes-validate, strict)
 # ---------------------------------------------------------------------------------------------------------------
-
-_CACHE = {}
 
 
 def _schema_dir(short):
