@@ -30,6 +30,8 @@ import copy
 import hashlib
 import json
 
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleFailure
+
 HASH_ANNOTATION = 'homelab.mediacluster/applied-hash'
 
 
@@ -171,3 +173,21 @@ def compare(client, definitions):
     flags = [unchanged(a, b) for a, b in zip(annotated, live, strict=True)]
     return {'to_compare': [a for a, same in zip(annotated, flags, strict=True) if not same], 'unchanged': flags,
             'requests': requests, 'unread': unread}
+
+
+def api_client(params):
+    """kubernetes.core's API client (module_utils/k8s/client.py, get_api_client) for a module's connection options
+    (kubernetes.core's AUTH_ARG_SPEC: kubeconfig, context, host, ...); ModuleFailure with what to check when it cannot
+    be built."""
+    # imported here, not at the top: preloading a module that imports this file (plugins/callback/preload.py) must
+    # not load the Kubernetes client into playbooks that never talk to a cluster
+    try:
+        from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC  # noqa: PLC0415
+        from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (  # noqa: PLC0415
+            get_api_client,
+        )
+        return get_api_client(**{key: params.get(key) for key in AUTH_ARG_SPEC})
+    except Exception as err:  # pylint: disable=broad-except  # a missing client library, an unreadable kubeconfig
+        raise ModuleFailure('Cannot build a Kubernetes API client to read the objects to apply: {0}; check '
+                            'k8s_kubeconfig (kubeconfig), k8s_context (context) and that the kubernetes Python '
+                            'package is installed.'.format(err)) from err

@@ -89,27 +89,17 @@ unread:
 
 import copy
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_applied import compare
-from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleBody, ModuleFailure
+from ansible_collections.homelab.mediacluster.plugins.module_utils.k8s_applied import api_client, compare
+from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleBody
 from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
 ARGUMENT_SPEC = copy.deepcopy(AUTH_ARG_SPEC)
 ARGUMENT_SPEC.update(definitions=dict(type='list', elements='dict', required=True))
 
 
-def run(params, check_mode=False, diff=False):
-    # imported here, not at the top: preloading this module (plugins/callback/preload.py) must not load the
-    # Kubernetes client into playbooks that never talk to a cluster
-    try:
-        from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (  # noqa: PLC0415
-            get_api_client,
-        )
-        client = get_api_client(**{key: value for key, value in params.items() if key != 'definitions'})
-    except Exception as err:  # pylint: disable=broad-except  # a missing client library, an unreadable kubeconfig
-        raise ModuleFailure('Cannot build a Kubernetes API client to read the objects to apply: {0}; check '
-                            'k8s_kubeconfig (kubeconfig), k8s_context (context) and that the kubernetes Python '
-                            'package is installed.'.format(err)) from err
-    return dict(compare(client, params['definitions']), changed=False)
+def run(params, check_mode=False, diff=False):  # pylint: disable=unused-argument
+    """The module's body, also run in the controller's process (plugins/action/k8s_applied_info.py)."""
+    return dict(compare(api_client(params), params['definitions']), changed=False)
 
 
 BODY = ModuleBody(ARGUMENT_SPEC, run)

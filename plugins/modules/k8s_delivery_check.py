@@ -21,6 +21,10 @@ description:
   - Then what a real cluster would do with the objects (Pod Security admission, scheduling on the node model, the
     declared flows through the NetworkPolicies), as P(homelab.mediacluster.k8s_semantics_check#module) checks
     them. Its errors stop it; its warnings are returned as the task's warnings.
+  - With O(read_applied) (apply mode), when every manifest passed, it also reads the objects back from the cluster
+    and finds which ones it holds exactly as this collection last applied them, as
+    P(homelab.mediacluster.k8s_applied_info#module) does; RV(to_compare) names the others, the only ones the role
+    dry-runs and applies.
   - What it returns names objects, rules and fields, never the values of a Secret, so its task needs no C(no_log)
     to keep them out of the output, even when the manifests hold Secrets.
 author:
@@ -28,8 +32,10 @@ author:
 extends_documentation_fragment:
   - homelab.mediacluster.attributes.read_only
   - homelab.mediacluster.cluster_semantics
+  - homelab.mediacluster.kubernetes_auth
 requirements:
   - kubernetes-validate, jsonschema and PyYAML (on the host the module runs on)
+  - kubernetes >= 24.2.0, with O(read_applied)
 options:
   name:
     description: What the manifests are (the app's name); the failure messages start with it.
@@ -58,9 +64,19 @@ options:
     type: str
     choices: [fail, report]
     default: fail
+  read_applied:
+    description:
+      - Once every manifest passed (RV(valid) true, the semantics without error), read the objects back from the
+        cluster through kubernetes.core's client (one LIST per kind and namespace, one GET for a group of one, up to
+        four requests at a time) and return in RV(to_compare) the ones the cluster does not hold exactly as applying
+        them would leave them.
+      - The connection options (O(kubeconfig), O(context), ...) are used only then.
+    type: bool
+    default: false
 attributes:
   check_mode:
-    details: Reads nothing but its arguments and the CRD files; it runs the same in check mode.
+    details: Reads nothing but its arguments, the CRD files and, with O(read_applied), the cluster; it runs the same
+      in check mode.
   diff_mode:
     details: There is nothing to diff.
 """
@@ -139,19 +155,43 @@ warnings_found:
   returned: always
   type: list
   elements: str
+to_compare:
+  description:
+    - Indices into O(manifests), in apply order, of the objects the cluster does not hold as applying them would
+      leave them (new, changed, drifted, or unread); the others carry the C(homelab.mediacluster/applied-hash) of
+      this very definition and every field it sets. Give the definitions the annotation
+      (P(homelab.mediacluster.k8s_applied_hash#filter)) and dry-run and apply them.
+  returned: with O(read_applied), when every manifest passed
+  type: list
+  elements: int
+  sample: [0, 4]
+requests:
+  description: How many API requests the read took.
+  returned: with O(read_applied), when every manifest passed
+  type: int
+unread:
+  description: The groups (kind, API version, namespace) that could not be read, and why; their objects are in
+    RV(to_compare).
+  returned: with O(read_applied), when every manifest passed
+  type: list
+  elements: str
 """
+
+import copy
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics, k8s_validation
+from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics, k8s_applied, k8s_validation
 from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleBody, ModuleFailure
+from ansible_collections.kubernetes.core.plugins.module_utils.args_common import AUTH_ARG_SPEC
 
-ARGUMENT_SPEC = dict(cluster_semantics.OPTIONS, **{
+ARGUMENT_SPEC = dict(copy.deepcopy(AUTH_ARG_SPEC), **cluster_semantics.OPTIONS, **{
     'name': {'type': 'str', 'default': 'manifests'},
     'manifests': {'type': 'list', 'elements': 'raw', 'required': True},
     'kubernetes_version': {'type': 'str', 'required': True},
     'crd_paths': {'type': 'list', 'elements': 'path', 'default': []},
     'missing_schemas': {'type': 'str', 'choices': ['fail', 'report'], 'default': 'fail'},
+    'read_applied': {'type': 'bool', 'default': False},
 })
 
 
@@ -187,6 +227,11 @@ def run(params, check_mode=False, diff=False):  # pylint: disable=unused-argumen
                             .format(name, ' | '.join(semantics['errors'])), **result)
     if semantics['warnings']:
         result['warnings'] = ['{0}: {1}'.format(name, warning) for warning in semantics['warnings']]
+    if params['read_applied'] and result['valid']:
+        read = k8s_applied.compare(k8s_applied.api_client(params), [manifests[index] for index in result['order']])
+        result.update(to_compare=[index for index, same in zip(result['order'], read['unchanged'], strict=True)
+                                  if not same],
+                      requests=read['requests'], unread=read['unread'])
     return result
 
 

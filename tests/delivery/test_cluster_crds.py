@@ -16,6 +16,11 @@ SERVICE = {'apiVersion': 'v1', 'kind': 'Service', 'metadata': {'name': 'web', 'n
            'spec': {'selector': {'app': 'web'}, 'ports': [{'name': 'http', 'port': 8080, 'targetPort': 8080}]}}
 
 
+# the check's task when it runs again with the cluster's CRDs (roles/k8s_delivery/tasks/validate_with_cluster_crds.yml)
+CHECK_WITH_CLUSTER_CRDS = ("Check the manifests (schemas, Pod Security, scheduling, NetworkPolicy) of demo, with the "
+                           "cluster's CRDs")
+
+
 def _private_tmp(tmp_path):
     """A TMPDIR of the test's own for its ansible-playbook runs, and the pattern of the role's private CRD directory
     in it: other tests running in parallel (pytest-xdist) create theirs in the system temp directory."""
@@ -46,7 +51,7 @@ def test_route_validated_against_the_cluster_crd_then_applied_and_rerun_is_quiet
     # --check --diff: the cluster's CRD is read and used in check mode too; nothing is written
     code, out = run_playbook('cluster-crds-0-check', playbook, '--check', '--diff', extra_vars=demo_vars(kube), **env)
     assert code == 0, out[-3000:]
-    assert 'Validate with the cluster\'s CRDs the manifests of demo' in out
+    assert CHECK_WITH_CLUSTER_CRDS in out
     assert len(_crd_lists(kube)) == 1 and kube.writes() == []
     assert set(glob.glob(tmp_pattern)) == before
 
@@ -54,7 +59,7 @@ def test_route_validated_against_the_cluster_crd_then_applied_and_rerun_is_quiet
     code, out = run_playbook('cluster-crds-1-first', playbook, extra_vars=demo_vars(kube), **env)
     assert code == 0, out[-3000:]
     assert len(_crd_lists(kube, mark)) == 1, kube.calls  # read once, because HTTPRoute had no schema offline
-    assert 'Validate with the cluster\'s CRDs the manifests of demo' in out
+    assert CHECK_WITH_CLUSTER_CRDS in out
     assert sorted(applied(out)) == ['HTTPRoute demo/web', 'Namespace /demo', 'Service demo/web'], out[-3000:]
     assert len(kube.writes(mark)) == 3
     stored = kube.stored('gateway.networking.k8s.io/v1', 'httproutes', 'demo', 'web')

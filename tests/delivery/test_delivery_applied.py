@@ -13,8 +13,9 @@ from .sample import SECRET_VALUE, manifests
 
 HASH = 'homelab.mediacluster/applied-hash'
 COMPARE = 'TASK [homelab.mediacluster.k8s_delivery : Compare with the cluster in one server-side dry run, demo]'
-# the include of the dry runs and what follows them (tasks/compare.yml)
-COMPARE_STEP = 'TASK [homelab.mediacluster.k8s_delivery : Compare with the cluster and apply what differs, demo]'
+# the include of what follows the check's read (tasks/apply.yml: the validation with the cluster's CRDs, the dry runs)
+COMPARE_STEP = ("TASK [homelab.mediacluster.k8s_delivery : Validate with the cluster's CRDs what needs them, compare "
+                'and apply what differs, demo]')
 
 
 def client_for(kube):
@@ -55,7 +56,8 @@ def test_a_rerun_reads_each_kind_once_and_makes_no_dry_run(kube, delivered):
     assert code == 0, out[-3000:]
     assert recap(out)['changed'] == 0, out[-3000:]
     assert requests_with_body(kube, mark) == [], kube.calls[mark:]
-    # the dry runs' include is the one task that follows the read, skipped: no dry-run task runs or is skipped
+    # the include of the dry runs is the one task that follows the check's read, skipped: no dry-run task runs or is
+    # skipped
     assert COMPARE not in out and out.count(COMPARE_STEP) == 1, out[-3000:]
     assert 'skipping' in out.split(COMPARE_STEP, 1)[1].split('TASK [', 1)[0], out[-3000:]
     reads = [c for c in kube.calls[mark:] if c[0] in ('LIST', 'FETCH') and 'plural=None' not in c[1]]  # not discovery

@@ -2,11 +2,12 @@
 there), then the cluster's semantics (their errors stop it, their warnings become the task's); missing schemas are
 only reported when asked to; nothing it returns or says holds a Secret's values."""
 
+import base64
 import copy
 
 import pytest
 
-from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics
+from ansible_collections.homelab.mediacluster.plugins.module_utils import cluster_semantics, k8s_applied
 from ansible_collections.homelab.mediacluster.plugins.module_utils.module_body import ModuleFailure
 from ansible_collections.homelab.mediacluster.plugins.modules import k8s_delivery_check
 
@@ -116,3 +117,71 @@ def test_a_report_of_missing_schemas_does_not_hide_other_errors():
     docs[6]['spec']['retain'] = 'seven'
     with pytest.raises(ModuleFailure, match='2 of 8 manifest'):
         _run(docs, missing_schemas='report')
+
+
+class _Held:
+    """kubernetes.core's API client as the read uses it (module_utils/k8s_applied.py): `held` is {(kind, namespace):
+    {name: object as the API server hands it back}}; every request is recorded."""
+
+    def __init__(self, held):
+        self.held, self.calls = held, []
+
+    def resource(self, kind, api_version):
+        return type('Resource', (), {'kind': kind, 'namespaced': kind != 'Namespace'})()
+
+    def get(self, resource, name=None, namespace=None):
+        self.calls.append((resource.kind, namespace, name))
+        found = self.held.get((resource.kind, namespace), {})
+        if name is not None:
+            if name not in found:
+                raise type('NotFound', (Exception,), {'status': 404})('not found')
+            return type('Instance', (), {'to_dict': lambda self: found[name]})()
+        return type('Instance', (), {'to_dict': lambda self: {'items': list(found.values())}})()
+
+
+def _as_applied(doc):
+    """What the API server holds after the role applied doc: the hash annotation, a Secret's values base64 data."""
+    stored = k8s_applied.annotate(doc)
+    stored['metadata'].update(uid='1', resourceVersion='7')
+    if stored['kind'] == 'Secret':
+        stored['data'] = {key: base64.b64encode(value.encode()).decode()
+                          for key, value in stored.pop('stringData').items()}
+    return stored
+
+
+def test_with_read_applied_only_what_the_cluster_does_not_hold_as_applied_is_left_to_compare(monkeypatch):
+    docs = manifests()
+    secret, service = docs[2], docs[5]
+    held = {}
+    for doc in docs:
+        if doc is not service:  # never applied
+            stored = _as_applied(doc)
+            held.setdefault((doc['kind'], doc['metadata'].get('namespace')), {})[doc['metadata']['name']] = stored
+    held[('Secret', 'demo')]['api-key']['data']['API_KEY'] = base64.b64encode(b'changed by hand').decode()
+    client = _Held(held)
+    seen = {}
+
+    def api_client(params):
+        seen['kubeconfig'] = params['kubeconfig']
+        return client
+
+    monkeypatch.setattr(k8s_delivery_check.k8s_applied, 'api_client', api_client)
+    result = _run(docs, read_applied=True, kubeconfig='/etc/rancher/k3s/k3s.yaml')
+    assert seen == {'kubeconfig': '/etc/rancher/k3s/k3s.yaml'}
+    # indices into the manifests, in apply order: the drifted Secret comes before the Service
+    assert result['to_compare'] == [docs.index(secret), docs.index(service)], result['to_compare']
+    assert result['requests'] == 7 and result['unread'] == []
+    assert SECRET_VALUE not in repr(result)
+
+
+@pytest.mark.parametrize('read_applied', [False, True])
+def test_nothing_is_read_unless_asked_and_every_manifest_passed(monkeypatch, read_applied):
+    def no_client(params):
+        raise AssertionError('the cluster was read')
+
+    monkeypatch.setattr(k8s_delivery_check.k8s_applied, 'api_client', no_client)
+    # a kind without a schema, reported: valid is false, and the role validates it with the cluster's CRDs first
+    result = _run(manifests() + [ROUTE], read_applied=read_applied, missing_schemas='report')
+    assert result['valid'] is False and 'to_compare' not in result
+    if not read_applied:
+        assert 'to_compare' not in _run(manifests())

@@ -89,5 +89,5 @@ def test_the_step_tags_reach_the_steps_inside_the_includes(kube, tmp_path):
                              extra_vars=extra)
     assert code == 0, out[-3000:]
     assert 'TASK [{0} : Ask the API server for its version]'.format(DELIVER) in out, out[-3000:]
-    assert 'Read what the cluster holds of the batch' not in out and 'Check the manifests' not in out, out[-3000:]
+    assert 'Check the manifests' not in out and 'Compare with the cluster' not in out, out[-3000:]
     assert kube.writes(mark) == []

@@ -49,7 +49,8 @@ def test_httproutes_apply_then_rerun_changes_nothing(tmp_path, kube):
     url, kubeconfig = kube
     changed, output = play(tmp_path, 'media-stack-httproute-apply-1', kubeconfig)
     assert changed > 0 and 'HTTPRoute/sonarr' in output
-    assert "TASK [homelab.mediacluster.k8s_delivery : Validate with the cluster's CRDs the manifests of media-stack]" \
+    assert ("TASK [homelab.mediacluster.k8s_delivery : Check the manifests (schemas, Pod Security, scheduling, "
+            "NetworkPolicy) of media-stack, with the cluster's CRDs]") \
         in output
     for app, port in (('prowlarr', 9696), ('sonarr', 8989), ('radarr', 7878), ('qbittorrent', 8080),
                       ('jellyfin', 8096)):

@@ -114,7 +114,8 @@ def test_httproute_validated_against_the_cluster_crd_without_crd_paths(kube_gate
                                'plex_gateway_parent_refs': [{'name': 'homelab', 'namespace': 'gateway'}]})]
     code, output = playbook(kube, tmp_path, 'httproute-converge', *route)
     assert code == 0, tail(output)
-    assert "Validate with the cluster's CRDs the manifests of plex" in output, tail(output)
+    assert ("Check the manifests (schemas, Pod Security, scheduling, NetworkPolicy) of plex, with the cluster's "
+            'CRDs') in output, tail(output)
     stored = kube.get('gateway.networking.k8s.io/v1', 'HTTPRoute', 'plex', 'media')
     assert stored['spec']['hostnames'] == ['plex.media.example']
     assert stored['spec']['rules'][0]['backendRefs'] == [{'kind': 'Service', 'name': 'plex', 'port': 32400}]

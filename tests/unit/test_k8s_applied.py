@@ -145,3 +145,15 @@ def test_compare_hands_back_only_what_the_cluster_does_not_hold_as_applied():
     assert [item['metadata']['name'] for item in result['to_compare']] == ['new']
     assert applied.HASH_ANNOTATION in result['to_compare'][0]['metadata']['annotations']
     assert result['requests'] == 1 and result['unread'] == []
+
+
+def test_the_filter_gives_each_definition_its_hash_and_refuses_what_is_not_a_list_of_objects():
+    from ansible.errors import AnsibleFilterError
+
+    from ansible_collections.homelab.mediacluster.plugins.filter.k8s_applied_hash import k8s_applied_hash
+
+    annotated = k8s_applied_hash([CONFIGMAP, SECRET])
+    assert annotated == [applied.annotate(CONFIGMAP), applied.annotate(SECRET)]
+    assert annotated[1]['stringData'] == SECRET['stringData']  # the values are applied; only the hash leaves them out
+    with pytest.raises(AnsibleFilterError, match='a list of Kubernetes objects'):
+        k8s_applied_hash({'kind': 'ConfigMap'})
