@@ -34,6 +34,10 @@ LOCKDOWN = {
 }
 
 
+# The BitTorrent listen port of a profile that names none (RealQbittorrent.start); the LinuxServer image's default.
+TORRENT_PORT = 6881
+
+
 def missing_reason():
     """Why the real qBittorrent cannot run here, or None."""
     if not shutil.which(BINARY):
@@ -114,6 +118,7 @@ class RealQbittorrent:
         self.conf.parent.mkdir(parents=True, exist_ok=True)
         if lockdown:
             set_ini_keys(self.conf, LOCKDOWN)
+            self._fix_the_torrent_port()
         env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'HOME': str(self.config_dir),
                'XDG_CONFIG_HOME': str(self.config_dir), 'XDG_DATA_HOME': str(self.config_dir),
                'XDG_CACHE_HOME': str(self.root / 'cache'), 'LANG': 'C.UTF-8'}
@@ -130,6 +135,14 @@ class RealQbittorrent:
             if time.monotonic() > deadline:
                 raise RuntimeError('qbittorrent-nox did not listen on {0} within {1} s'.format(self.url, timeout))
             time.sleep(0.2)
+
+    def _fix_the_torrent_port(self):
+        """A profile that names no BitTorrent listen port gets TORRENT_PORT. qBittorrent would pick one at random, and
+        once in 64 000 starts that was the Web UI's own port: the Web UI then failed to bind and qbittorrent-nox
+        exited (seen in a CI run). A port the profile names, in either key, is left as it is."""
+        text = self.conf.read_text(encoding='utf-8') if self.conf.exists() else ''
+        if 'Session\\Port=' not in text and 'Connection\\PortRangeMin=' not in text:
+            set_ini_keys(self.conf, {'BitTorrent': {'Session\\Port': str(TORRENT_PORT)}})
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
